@@ -1,0 +1,169 @@
+"""Report what this machine offers phonasr and what is missing, with the line that fixes it.
+
+Run ``python -m phonasr.bin.doctor`` (or ``phonasr-doctor``). It exits non-zero when anything a recipe needs is
+missing; optional accelerators (k2, kaldifeat, a GPU) are reported but only required with ``--require``.
+In the k2 environment (.venv-k2) use ``--profile k2``: that environment only carries what the k2 tests import.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Callable, List, Optional
+
+INSTALL = "bash utils/install.sh"
+
+
+@dataclass
+class Check:
+    name: str
+    probe: Callable[[], Optional[str]]  # returns a version/description, or raises / returns None when absent
+    fix: str
+    required: bool
+
+
+def _module_version(module: str) -> Callable[[], Optional[str]]:
+    def probe() -> Optional[str]:
+        mod = importlib.import_module(module)
+        return str(getattr(mod, "__version__", "installed"))
+
+    return probe
+
+
+def _tool_version(tool: str, args: List[str]) -> Callable[[], Optional[str]]:
+    def probe() -> Optional[str]:
+        if shutil.which(tool) is None:
+            return None
+        out = subprocess.run([tool, *args], capture_output=True, text=True, timeout=30)
+        text = (out.stdout or out.stderr).strip().splitlines()
+        return text[0][:80] if text else "installed"
+
+    return probe
+
+
+def _torch() -> Optional[str]:
+    import torch
+
+    cuda = torch.version.cuda or "none"
+    return f"{torch.__version__} (CUDA build: {cuda})"
+
+
+def _gpu() -> Optional[str]:
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return ", ".join(names)
+
+
+def _k2() -> Optional[str]:
+    import k2
+    import torch
+
+    # Prove it works, not only that it imports: a one-arc CTC graph and a loss on it.
+    graph = k2.ctc_graph([[1]])
+    log_probs = torch.zeros(1, 2, 2).log_softmax(-1)
+    dense = k2.DenseFsaVec(log_probs, torch.tensor([[0, 0, 2]], dtype=torch.int32))
+    loss = k2.ctc_loss(graph, dense, reduction="sum")
+    if not torch.isfinite(loss):
+        raise RuntimeError("k2.ctc_loss returned a non-finite value")
+    return str(getattr(k2, "__version__", "installed"))
+
+
+def _kaldifeat() -> Optional[str]:
+    import kaldifeat
+    import torch
+
+    opts = kaldifeat.FbankOptions()
+    opts.frame_opts.dither = 0
+    feats = kaldifeat.Fbank(opts)(torch.zeros(16000))
+    return f"{getattr(kaldifeat, '__version__', 'installed')} (fbank {tuple(feats.shape)})"
+
+
+def _fbank_backend() -> Optional[str]:
+    for module in ("kaldifeat", "kaldi_native_fbank"):
+        try:
+            importlib.import_module(module)
+            return module
+        except ImportError:
+            continue
+    import lhotse  # noqa: F401  (lhotse's own Fbank is the last resort)
+
+    return "lhotse Fbank"
+
+
+def checks(profile: str, require: List[str]) -> List[Check]:
+    def need(name: str) -> bool:
+        return name in require
+
+    k2_fix = f"{INSTALL} --k2 true   (then run doctor with .venv-k2/bin/python --profile k2)"
+    if profile == "k2":
+        return [
+            Check("torch", _torch, f"{k2_fix}", True),
+            Check("k2", _k2, k2_fix, True),
+            Check("numpy", _module_version("numpy"), k2_fix, True),
+            Check("phonasr.ctc", _module_version("phonasr.ctc"), "pip install -e . in .venv-k2", True),
+        ]
+    return [
+        Check("torch", _torch, INSTALL, True),
+        Check("GPU", _gpu, "none found: training and decoding run on CPU (slowly)", need("gpu")),
+        Check("k2", _k2, k2_fix, need("k2")),
+        Check("kaldifeat", _kaldifeat, f"{INSTALL} --kaldifeat true  (build log: .cache/install/kaldifeat.log)",
+              need("kaldifeat")),
+        Check("kaldi-native-fbank", _module_version("kaldi_native_fbank"), INSTALL, False),
+        Check("fbank backend", _fbank_backend, INSTALL, True),
+        Check("lhotse", _module_version("lhotse"), INSTALL, True),
+        Check("lilcom", _module_version("lilcom"), INSTALL, True),
+        Check("sentencepiece", _module_version("sentencepiece"), INSTALL, True),
+        Check("soundfile", _module_version("soundfile"), INSTALL, True),
+        Check("kaldialign", _module_version("kaldialign"), INSTALL, True),
+        Check("kaldifst", _module_version("kaldifst"), INSTALL, True),
+        Check("kaldi-decoder", _module_version("kaldi_decoder"), INSTALL, True),
+        Check("kaldilm", _module_version("kaldilm"), INSTALL, True),
+        Check("tensorboard", _module_version("tensorboard"), INSTALL, True),
+        Check("espeak-ng", _tool_version("espeak-ng", ["--version"]), "apt-get install espeak-ng", True),
+        Check("sox", _tool_version("sox", ["--version"]), "apt-get install sox libsox-fmt-mp3", True),
+        Check("ffmpeg", _tool_version("ffmpeg", ["-version"]), "apt-get install ffmpeg", True),
+    ]
+
+
+def run_checks(items: List[Check]) -> int:
+    failures = 0
+    for check in items:
+        try:
+            found = check.probe()
+            error = None
+        except Exception as exc:  # a broken install must be reported, whatever it raises
+            found, error = None, f"{type(exc).__name__}: {exc}".splitlines()[0][:100]
+        if found is not None:
+            print(f"  [ok]      {check.name:<20} {found}")
+            continue
+        status = "MISSING" if check.required else "absent"
+        reason = f" ({error})" if error else ""
+        print(f"  [{status}] {check.name:<20}{reason}\n            fix: {check.fix}")
+        failures += int(check.required)
+    return failures
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=["recipe", "k2"], default="recipe",
+                        help="recipe: everything the recipes need (.venv); k2: the k2 test environment (.venv-k2)")
+    parser.add_argument("--require", default="", help="comma-separated optional parts to require: k2,kaldifeat,gpu")
+    args = parser.parse_args(argv)
+    require = [r for r in args.require.split(",") if r]
+    print(f"phonasr doctor: Python {platform.python_version()} ({sys.executable}), profile {args.profile}")
+    failures = run_checks(checks(args.profile, require))
+    if failures:
+        print(f"doctor: {failures} required component(s) missing; run the fix lines above")
+        sys.exit(1)
+    print("doctor: everything the recipes need is present")
+
+
+if __name__ == "__main__":
+    main()

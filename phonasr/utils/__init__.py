@@ -1,0 +1,1 @@
+"""Small helpers every worker shares: atomic files, configs, run records, logging, seeding."""

@@ -1,0 +1,49 @@
+"""YAML configs with command-line overrides.
+
+Workers take ``--config conf/x.yaml`` plus ``--set key.sub=value`` overrides so a recipe can change one
+setting (e.g. a shorter schedule for ``--quick true``) without a second config file.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Dict, Iterable
+
+import yaml
+
+Config = Dict[str, Any]
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Config:
+    """Read a YAML config with ``yaml.safe_load`` and apply ``key.sub=value`` overrides (values parsed as YAML)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    with open(path, encoding="utf-8") as f:
+        cfg = yaml.safe_load(f) or {}
+    if not isinstance(cfg, dict):
+        raise ValueError(f"config file {path} must hold a mapping at the top level")
+    return apply_overrides(cfg, overrides)
+
+
+def apply_overrides(cfg: Config, overrides: Iterable[str]) -> Config:
+    """Return a copy of ``cfg`` with each ``a.b.c=value`` applied; unknown keys are errors (typos must not pass)."""
+    cfg = copy.deepcopy(cfg)
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override '{item}' must look like key.sub=value")
+        key, raw = item.split("=", 1)
+        parts = key.split(".")
+        node = cfg
+        for p in parts[:-1]:
+            if not isinstance(node.get(p), dict):
+                raise KeyError(f"override '{item}': '{p}' is not a section of the config")
+            node = node[p]
+        if parts[-1] not in node:
+            raise KeyError(f"override '{item}': no setting '{key}' in the config")
+        node[parts[-1]] = yaml.safe_load(raw)
+    return cfg
+
+
+def dump_config(cfg: Config) -> str:
+    return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command of the README: sets the machine up on first use (utils/install.sh through path.sh, plus
+# the k2 environment), then runs the suite in .venv and the k2 tests in .venv-k2.
+#   bash tests/run.sh [pytest args...]      e.g. bash tests/run.sh -x tests/ctc
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+. ./path.sh
+. utils/log.sh
+
+[ -x .venv-k2/bin/python ] && [ -f .venv-k2/.phonasr-stamp ] || bash utils/install.sh --k2 true
+
+start=$(date +%s)
+log "pytest in .venv ($(python --version 2>&1))"
+python -m pytest -q "$@"
+if [ $# -eq 0 ]; then
+  log "k2 tests in .venv-k2 ($(.venv-k2/bin/python --version 2>&1))"
+  .venv-k2/bin/python -m pytest -q -p no:cacheprovider tests/k2
+fi
+log "tests finished in $(( $(date +%s) - start )) s"

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Creates everything phonasr needs on a fresh machine, once: system tools, the Python 3.11 environment
+# (.venv), kaldifeat built from its sdist, and optionally the Python 3.9 + k2 environment (.venv-k2).
+# Idempotent: each part leaves a stamp holding the hash of what it was built from, and a second run with
+# unchanged requirements does nothing. path.sh calls this when .venv is missing, so both README commands
+# (main job, tests) set the machine up by themselves.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+k2=false          # also build .venv-k2 (Python 3.9.18 + torch 1.12.1 + k2 1.23.2)
+kaldifeat=true    # build kaldifeat 1.24 from its sdist into .venv (about 7 minutes on 2 cores)
+system=true       # install missing system tools with apt (needs root)
+python=python3.11 # interpreter for .venv
+
+help_message="Usage: utils/install.sh [options]
+Sets up phonasr's environments; a second run with unchanged requirements does nothing.
+Options:
+  --k2 <true|false>         also build .venv-k2 for the k2 tests (default: $k2)
+  --kaldifeat <true|false>  build kaldifeat 1.24 from source into .venv (default: $kaldifeat)
+  --system <true|false>     apt-install missing espeak-ng, sox, libsox-fmt-mp3, ffmpeg (default: $system)
+  --python <exe>            interpreter for .venv (default: $python)"
+
+# shellcheck source=utils/parse_options.sh
+. "$root/utils/parse_options.sh"
+# shellcheck source=utils/log.sh
+. "$root/utils/log.sh"
+
+cd "$root"
+venv=$root/.venv
+venv_k2=$root/.venv-k2
+cache=$root/.cache/install
+mkdir -p "$cache"
+
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+install_system_tools() {
+  local pkg probe missing=()
+  while read -r pkg probe; do
+    case $pkg in ''|'#'*) continue ;; esac
+    if [[ $probe == /* ]]; then [ -e "$probe" ] && continue; else command -v "$probe" >/dev/null && continue; fi
+    missing+=("$pkg")
+  done <requirements/apt.txt
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$system" != true ]; then
+    log "missing system packages: ${missing[*]} (--system false: not installing)"
+    return 0
+  fi
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "$0: missing system packages: ${missing[*]}" >&2
+    echo "$0: install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  log "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$cache/apt.log" 2>&1 ||
+    { tail -n 20 "$cache/apt.log" >&2; echo "$0: apt-get install failed, see $cache/apt.log" >&2; exit 1; }
+}
+
+# Torch: where the base interpreter already has a CUDA build (a GPU machine), the venv sees it and we keep
+# it; otherwise the CPU wheel pinned in requirements/base.txt is installed.
+base_has_cuda_torch() {
+  "$python" -c 'import torch, sys; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null
+}
+
+install_venv() {
+  local want stamp=$venv/.phonasr-stamp
+  want=$(hash_of requirements/base.txt requirements/constraints.txt setup.py)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
+    log ".venv is up to date"
+    return 0
+  fi
+  local reqs=requirements/base.txt venv_opts=()
+  if base_has_cuda_torch; then
+    log "keeping the CUDA torch of $python (venv with system site-packages)"
+    venv_opts+=(--system-site-packages)
+    grep -v '^torch==' requirements/base.txt >"$cache/base-no-torch.txt"
+    reqs=$cache/base-no-torch.txt
+  fi
+  [ -x "$venv/bin/python" ] || "$python" -m venv "${venv_opts[@]}" "$venv"
+  log "installing Python packages into .venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip setuptools wheel
+  "$venv/bin/python" -m pip install -q -r "$reqs" -c requirements/constraints.txt
+  "$venv/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
+  echo "$want" >"$stamp"
+}
+
+# kaldifeat has only an sdist on PyPI. It builds against the installed torch with pybind11's sources given to
+# CMake (no network during the build). A failed build is not fatal: the other fbank backends give the same
+# numbers, and `python -m phonasr.bin.doctor` reports kaldifeat as missing.
+install_kaldifeat() {
+  [ "$kaldifeat" = true ] || return 0
+  local stamp=$venv/.kaldifeat-stamp want
+  want=$(hash_of requirements/constraints.txt)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c 'import kaldifeat' 2>/dev/null; then
+    log "kaldifeat is up to date"
+    return 0
+  fi
+  local src=$cache/pybind11
+  if [ ! -f "$src/CMakeLists.txt" ]; then
+    rm -rf "$cache/pybind11-dl" "$src"
+    mkdir -p "$cache/pybind11-dl" "$src"
+    "$venv/bin/python" -m pip download -q --no-binary :all: --no-deps -d "$cache/pybind11-dl" pybind11
+    tar -xzf "$cache"/pybind11-dl/pybind11-*.tar.gz -C "$src" --strip-components=1
+  fi
+  log "building kaldifeat 1.24 from source (several minutes; log: $cache/kaldifeat.log)"
+  if KALDIFEAT_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=17 -DFETCHCONTENT_SOURCE_DIR_PYBIND11=$src" \
+     KALDIFEAT_MAKE_ARGS="-j$(nproc)" \
+     "$venv/bin/python" -m pip install --no-build-isolation kaldifeat==1.24 >"$cache/kaldifeat.log" 2>&1 &&
+     "$venv/bin/python" -c 'import kaldifeat' 2>>"$cache/kaldifeat.log"; then
+    echo "$want" >"$stamp"
+  else
+    log "WARNING: kaldifeat did not build ($(tail -n 1 "$cache/kaldifeat.log")); continuing without it." \
+        "Fbank falls back to kaldi-native-fbank; see $cache/kaldifeat.log"
+  fi
+}
+
+install_k2_venv() {
+  [ "$k2" = true ] || return 0
+  local stamp=$venv_k2/.phonasr-stamp want py39
+  want=$(hash_of requirements/k2.txt setup.py)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    log ".venv-k2 is up to date"
+    return 0
+  fi
+  if command -v pyenv >/dev/null && pyenv prefix 3.9.18 >/dev/null 2>&1; then
+    py39=$(pyenv prefix 3.9.18)/bin/python
+  elif command -v python3.9 >/dev/null; then
+    py39=$(command -v python3.9)
+  else
+    echo "$0: the k2 environment needs Python 3.9 (e.g. 'pyenv install 3.9.18')" >&2
+    exit 1
+  fi
+  log "building .venv-k2 with $py39 (torch 1.12.1 + k2 1.23.2)"
+  [ -x "$venv_k2/bin/python" ] || "$py39" -m venv "$venv_k2"
+  "$venv_k2/bin/python" -m pip install -q --upgrade pip setuptools wheel
+  "$venv_k2/bin/python" -m pip install -q -r requirements/k2.txt
+  "$venv_k2/bin/python" -m pip install -q --no-deps -e .
+  "$venv_k2/bin/python" -c 'import k2, torch; print("k2", k2.__version__, "torch", torch.__version__)'
+  echo "$want" >"$stamp"
+}
+
+install_system_tools
+install_venv
+install_kaldifeat
+install_k2_venv
+log "environment ready: $("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)')"

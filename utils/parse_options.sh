@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Kaldi-compatible option parsing. Source it (do not run it) after declaring defaults:
+#   stage=0; use_gpu=false; . utils/parse_options.sh
+# Rules users rely on:
+#   --foo-bar VALUE sets $foo_bar, and only if foo_bar is already defined (else: invalid option).
+#   A variable whose default is true/false accepts only true or false.
+#   --config FILE is sourced before the other options, so the command line wins over it.
+#   --help / -h prints $help_message and exits 0. --foo=bar is rejected. Positional args stay in "$@".
+#   Options stop at the first argument that does not start with --, or after "--".
+
+_po_script=${0##*/}
+
+# --config files first, wherever they stand among the options.
+_po_i=1
+while [ "$_po_i" -le $# ]; do
+  _po_arg=${!_po_i}
+  case $_po_arg in
+    --config)
+      _po_j=$((_po_i + 1))
+      if [ "$_po_j" -gt $# ]; then
+        echo "$_po_script: --config needs a file name" >&2; exit 1
+      fi
+      _po_file=${!_po_j}
+      if [ ! -f "$_po_file" ]; then
+        echo "$_po_script: config file '$_po_file' does not exist" >&2; exit 1
+      fi
+      # shellcheck disable=SC1090
+      . "$_po_file" || { echo "$_po_script: error sourcing config file '$_po_file'" >&2; exit 1; }
+      _po_i=$((_po_i + 2)) ;;
+    --) break ;;
+    --*) _po_i=$((_po_i + 2)) ;;
+    *) break ;;
+  esac
+done
+
+while true; do
+  [ $# -eq 0 ] && break
+  case "$1" in
+    --help|-h)
+      if [ -z "${help_message:-}" ]; then
+        echo "$_po_script: no help found (set \$help_message before sourcing parse_options.sh)" >&2
+      else
+        printf '%s\n' "$help_message"
+      fi
+      exit 0 ;;
+    --)
+      shift; break ;;
+    --config)
+      shift 2 ;;
+    --*=*)
+      echo "$_po_script: options take the form '--name value', not '$1'" >&2; exit 1 ;;
+    --*)
+      _po_name=${1#--}
+      _po_name=${_po_name//-/_}
+      if [ -z "${_po_name##*[!a-zA-Z0-9_]*}" ] || [ -z "$_po_name" ]; then
+        echo "$_po_script: invalid option $1" >&2; exit 1
+      fi
+      if [ -z "${!_po_name+set}" ]; then
+        echo "$_po_script: invalid option $1" >&2; exit 1
+      fi
+      if [ $# -lt 2 ]; then
+        echo "$_po_script: option $1 needs a value" >&2; exit 1
+      fi
+      _po_old=${!_po_name}
+      if { [ "$_po_old" = true ] || [ "$_po_old" = false ]; } && [ "$2" != true ] && [ "$2" != false ]; then
+        echo "$_po_script: option $1 takes true or false, not '$2'" >&2; exit 1
+      fi
+      printf -v "$_po_name" '%s' "$2"
+      shift 2 ;;
+    *) break ;;
+  esac
+done
+
+unset _po_i _po_j _po_arg _po_file _po_name _po_old _po_script
+true
