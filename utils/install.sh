@@ -9,6 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 k2=false          # also build .venv-k2 (Python 3.9.18 + torch 1.12.1 + k2 1.23.2)
 kaldifeat=true    # build kaldifeat 1.24 from its sdist into .venv (about 7 minutes on 2 cores)
+retry_kaldifeat=false  # try the kaldifeat build again even though it failed before with the same inputs
 system=true       # install missing system tools with apt (needs root)
 python=python3.11 # interpreter for .venv
 
@@ -17,6 +18,7 @@ Sets up phonasr's environments; a second run with unchanged requirements does no
 Options:
   --k2 <true|false>         also build .venv-k2 for the k2 tests (default: $k2)
   --kaldifeat <true|false>  build kaldifeat 1.24 from source into .venv (default: $kaldifeat)
+  --retry-kaldifeat <true|false>  retry a kaldifeat build that failed before (default: $retry_kaldifeat)
   --system <true|false>     apt-install missing espeak-ng, sox, libsox-fmt-mp3, ffmpeg (default: $system)
   --python <exe>            interpreter for .venv (default: $python)"
 
@@ -90,10 +92,14 @@ install_venv() {
 # numbers, and `python -m phonasr.bin.doctor` reports kaldifeat as missing.
 install_kaldifeat() {
   [ "$kaldifeat" = true ] || return 0
-  local stamp=$venv/.kaldifeat-stamp want
+  local stamp=$venv/.kaldifeat-stamp failed=$venv/.kaldifeat-failed want
   want=$(hash_of requirements/constraints.txt)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c 'import kaldifeat' 2>/dev/null; then
     log "kaldifeat is up to date"
+    return 0
+  fi
+  if [ -f "$failed" ] && [ "$(cat "$failed")" = "$want" ] && [ "$retry_kaldifeat" != true ]; then
+    log "kaldifeat failed to build earlier (see $cache/kaldifeat.log); not retrying (--retry-kaldifeat true to retry)"
     return 0
   fi
   local src=$cache/pybind11
@@ -109,7 +115,9 @@ install_kaldifeat() {
      "$venv/bin/python" -m pip install --no-build-isolation kaldifeat==1.24 >"$cache/kaldifeat.log" 2>&1 &&
      "$venv/bin/python" -c 'import kaldifeat' 2>>"$cache/kaldifeat.log"; then
     echo "$want" >"$stamp"
+    rm -f "$failed"
   else
+    echo "$want" >"$failed"
     log "WARNING: kaldifeat did not build ($(tail -n 1 "$cache/kaldifeat.log")); continuing without it." \
         "Fbank falls back to kaldi-native-fbank; see $cache/kaldifeat.log"
   fi
@@ -136,7 +144,7 @@ install_k2_venv() {
   "$venv_k2/bin/python" -m pip install -q --upgrade pip setuptools wheel
   "$venv_k2/bin/python" -m pip install -q -r requirements/k2.txt
   "$venv_k2/bin/python" -m pip install -q --no-deps -e .
-  "$venv_k2/bin/python" -c 'import k2, torch; print("k2", k2.__version__, "torch", torch.__version__)'
+  "$venv_k2/bin/python" -m phonasr.bin.doctor --profile k2
   echo "$want" >"$stamp"
 }
 

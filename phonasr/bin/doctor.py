@@ -26,10 +26,13 @@ class Check:
     required: bool
 
 
-def _module_version(module: str) -> Callable[[], Optional[str]]:
+def _module_version(module: str, distribution: Optional[str] = None) -> Callable[[], Optional[str]]:
+    """Import ``module`` (proving it loads) and report its version, from the package metadata if needed."""
+
     def probe() -> Optional[str]:
         mod = importlib.import_module(module)
-        return str(getattr(mod, "__version__", "installed"))
+        version = getattr(mod, "__version__", None)
+        return str(version) if version else _distribution_version(distribution or module)
 
     return probe
 
@@ -43,6 +46,12 @@ def _tool_version(tool: str, args: List[str]) -> Callable[[], Optional[str]]:
         return text[0][:80] if text else "installed"
 
     return probe
+
+
+def _distribution_version(name: str) -> str:
+    from importlib import metadata
+
+    return metadata.version(name)
 
 
 def _torch() -> Optional[str]:
@@ -72,7 +81,7 @@ def _k2() -> Optional[str]:
     loss = k2.ctc_loss(graph, dense, reduction="sum")
     if not torch.isfinite(loss):
         raise RuntimeError("k2.ctc_loss returned a non-finite value")
-    return str(getattr(k2, "__version__", "installed"))
+    return _distribution_version("k2")
 
 
 def _kaldifeat() -> Optional[str]:
@@ -107,7 +116,7 @@ def checks(profile: str, require: List[str]) -> List[Check]:
             Check("torch", _torch, f"{k2_fix}", True),
             Check("k2", _k2, k2_fix, True),
             Check("numpy", _module_version("numpy"), k2_fix, True),
-            Check("phonasr.ctc", _module_version("phonasr.ctc"), "pip install -e . in .venv-k2", True),
+            Check("phonasr.ctc", _module_version("phonasr.ctc", "phonasr"), "pip install -e . in .venv-k2", True),
         ]
     return [
         Check("torch", _torch, INSTALL, True),
@@ -124,7 +133,7 @@ def checks(profile: str, require: List[str]) -> List[Check]:
         Check("kaldialign", _module_version("kaldialign"), INSTALL, True),
         Check("kaldifst", _module_version("kaldifst"), INSTALL, True),
         Check("kaldi-decoder", _module_version("kaldi_decoder"), INSTALL, True),
-        Check("kaldilm", _module_version("kaldilm"), INSTALL, True),
+        Check("kaldilm", _module_version("kaldilm", "kaldilm"), INSTALL, True),
         Check("tensorboard", _module_version("tensorboard"), INSTALL, True),
         Check("espeak-ng", _tool_version("espeak-ng", ["--version"]), "apt-get install espeak-ng", True),
         Check("sox", _tool_version("sox", ["--version"]), "apt-get install sox libsox-fmt-mp3", True),
