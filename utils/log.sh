@@ -6,15 +6,14 @@
 #   mark_done DIR NAME    write DIR/.NAME.done after the work succeeded
 # A stage that was killed half-way has no .done marker, so a rerun redoes it from the start.
 
-log() {
-  local fname=${BASH_SOURCE[1]##*/}
-  echo -e "$(date '+%Y-%m-%d %H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]:-main}) $*" >&2
-}
+log() { _log_line "$*"; }
 
-die() {
-  local fname=${BASH_SOURCE[1]##*/}
-  echo -e "$(date '+%Y-%m-%d %H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]:-main}) ERROR: $*" >&2
-  exit 1
+die() { _log_line "ERROR: $*"; exit 1; }
+
+# Prints MSG with the location of whoever called log/die (two frames up from here).
+_log_line() {
+  local src=${BASH_SOURCE[2]:-bash}
+  echo -e "$(date '+%Y-%m-%d %H:%M:%S') (${src##*/}:${BASH_LINENO[1]:-0}:${FUNCNAME[2]:-main}) $1" >&2
 }
 
 stage_done() { [ -f "$1/.$2.done" ]; }

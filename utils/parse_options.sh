@@ -52,11 +52,13 @@ while true; do
     --*)
       _po_name=${1#--}
       _po_name=${_po_name//-/_}
-      if [ -z "${_po_name##*[!a-zA-Z0-9_]*}" ] || [ -z "$_po_name" ]; then
-        echo "$_po_script: invalid option $1" >&2; exit 1
-      fi
+      # Only names of ordinary shell variables that already exist; a name starting with a digit would make
+      # ${!name} read a positional parameter ($1) instead.
+      case $_po_name in
+        ''|[0-9]*|*[!a-zA-Z0-9_]*) echo "$_po_script: invalid option $1" >&2; exit 1 ;;
+      esac
       if [ -z "${!_po_name+set}" ]; then
-        echo "$_po_script: invalid option $1" >&2; exit 1
+        echo "$_po_script: invalid option $1 (no variable $_po_name to set)" >&2; exit 1
       fi
       if [ $# -lt 2 ]; then
         echo "$_po_script: option $1 needs a value" >&2; exit 1

@@ -10,9 +10,10 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import TYPE_CHECKING, Any, Iterator, Union
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: light workers (manifest splitting) start fast
+    import torch
 
 PathLike = Union[str, os.PathLike]
 
@@ -47,6 +48,8 @@ def atomic_write_text(path: PathLike, text: str) -> None:
 
 def atomic_torch_save(obj: Any, path: PathLike) -> None:
     """``torch.save`` that never leaves a partial file at ``path``."""
+    import torch
+
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
@@ -56,6 +59,8 @@ def load_checkpoint(path: PathLike, map_location: str | torch.device = "cpu") ->
 
     Checkpoints therefore hold plain data (RNG states as tensors, configs as dicts), never pickled objects.
     """
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist; train the model first or fix the path")
