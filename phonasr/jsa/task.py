@@ -1,0 +1,249 @@
+"""JSA-SPG training (arXiv 2507.06249): S2P p(h|x), P2G p(y|h) and G2P q(h|y) trained jointly, h latent.
+
+Per batch: the G2P reads the characters of y and K phoneme sequences are drawn from its CTC distribution; each
+utterance's Markov chain (started from its cached sample) runs through them with the Metropolis independence
+sampler; the chain's final state h is the CTC target of all three models (S2P on (x,h), P2G on (h,y), G2P on
+(y,h)) and the three losses are summed for the one optimiser. For the labelled subset the S2P and G2P targets
+are the true phonemes; the P2G keeps reading the sampled h, which resembles the S2P output it reads when
+decoding.
+
+Config (besides the trainer's ``data``/``train``/``optim``/``schedule``)::
+
+    tokenizers: {phone: data/lang_phone_pl, bpe: data/lang_bpe500_pl, char: data/lang_char_pl}
+    init: {s2p: exp/s2p_ft/final.pt, p2g: exp/p2g_init/final.pt, g2p: exp/g2p_init/final.pt}
+    jsa: {...}   # see JsaSettings
+
+An ``init`` entry is a checkpoint path or ``{checkpoint: path, model_name: name}``; without a name the model called
+like the entry (``p2g`` in a JSA or token-task checkpoint) or the file's only model is used. The models'
+architectures are those of these checkpoints, and the tokenizers they record must be the config's.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+from lhotse.cut import Cut
+
+from phonasr.ctc import greedy_search, prefix_beam_search
+from phonasr.data.dataset import Batch
+from phonasr.data.pairs import pad_ids
+from phonasr.jsa.cache import SampleCache
+from phonasr.jsa.data import oversampled_train_entries, read_labelled_subset
+from phonasr.jsa.sampler import MISResult
+from phonasr.jsa.stats import phone_error_rate
+from phonasr.jsa.step import jsa_step
+from phonasr.models import build_model
+from phonasr.scoring.error_rate import ErrorCounts, align_tokens, tokenize
+from phonasr.tokenizers import load_tokenizer
+from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
+from phonasr.train.settings import parse_section
+from phonasr.train.task import Models, Task
+
+log = logging.getLogger(__name__)
+
+MODEL_NAMES = ("s2p", "p2g", "g2p")
+# which tokenizer (by its key in ``tokenizers:``) each model reads and writes; the S2P reads features
+MODEL_IO = {"s2p": (None, "phone"), "p2g": ("phone", "bpe"), "g2p": ("char", "phone")}
+
+
+@dataclasses.dataclass
+class JsaSettings:
+    """The ``jsa:`` section of the config."""
+
+    num_samples: int = 10             # K proposals from the G2P per utterance and step (reference: 10)
+    weights: str = "exact"            # exact | length_normalised (the reference's approximate weights)
+    cache: str = "persistent"         # persistent (chains continue across epochs) | restart (every batch)
+    labelled: Optional[str] = None    # cut manifest of the phoneme-labelled subset (true phonemes)
+    labelled_weight: int = 1          # visits per epoch of each labelled utterance (others: 1)
+    length_margin: Optional[int] = None  # reject candidates unless len(input) > len(output) + margin for the
+    #                                      P2G and G2P pairs (reference: 2); null when the models upsample
+    ctc_backend: str = "auto"
+    decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
+
+    def __post_init__(self) -> None:
+        if self.num_samples < 1:
+            raise ValueError("jsa.num_samples must be >= 1")
+        if self.weights not in ("exact", "length_normalised"):
+            raise ValueError(f"jsa.weights must be exact or length_normalised, not '{self.weights}'")
+        if self.cache not in ("persistent", "restart"):
+            raise ValueError(f"jsa.cache must be persistent or restart, not '{self.cache}'")
+        if self.labelled_weight != int(self.labelled_weight) or self.labelled_weight < 1:
+            raise ValueError(f"jsa.labelled_weight must be a whole number >= 1, not {self.labelled_weight!r}")
+
+
+class JsaTask(Task):
+    error_rate_name = "WER"
+
+    def __init__(self, config: Mapping[str, Any], device: torch.device) -> None:
+        super().__init__(config, device)
+        self.settings = parse_section(JsaSettings, config.get("jsa"), "jsa")
+        dirs = dict(config.get("tokenizers") or {})
+        missing = [k for k in ("phone", "bpe", "char") if not dirs.get(k)]
+        if missing:
+            raise ValueError(f"a jsa config needs tokenizers.{{phone,bpe,char}} lang dirs; missing: {missing}")
+        self.tokenizer_dirs = {k: str(dirs[k]) for k in ("phone", "bpe", "char")}
+        self.tokenizers = {k: load_tokenizer(d) for k, d in self.tokenizer_dirs.items()}
+        self.phones, self.bpe, self.chars = (self.tokenizers[k] for k in ("phone", "bpe", "char"))
+        self.cache = SampleCache(persistent=self.settings.cache == "persistent")
+        self.true_phones: Dict[str, List[int]] = {}
+        if self.settings.labelled:
+            for utt, units in read_labelled_subset(self.settings.labelled).items():
+                self.true_phones[utt] = self._encode(self.phones, units, utt, "true phonemes")
+        elif self.settings.labelled_weight > 1:
+            raise ValueError("jsa.labelled_weight > 1 needs jsa.labelled, the labelled-subset manifest")
+        self.model_configs: Dict[str, Dict[str, Any]] = {}  # the architectures of the init checkpoints
+        self._pending_init: Dict[str, Dict[str, torch.Tensor]] = {}
+
+    # ------------------------------------------------------------------------------------------ data
+    def train_manifests(self, entries: Any) -> Any:
+        """``data.train`` with the labelled subset oversampled to ``jsa.labelled_weight`` visits per epoch."""
+        if not self.settings.labelled:
+            return entries
+        out = oversampled_train_entries(entries, self.settings.labelled, self.settings.labelled_weight)
+        log.info("labelled subset %s (%d utterances): %d visits per epoch each", self.settings.labelled,
+                 len(self.true_phones), self.settings.labelled_weight)
+        return out
+
+    @staticmethod
+    def _encode(tokenizer: Any, text: str, utt: str, what: str) -> List[int]:
+        try:
+            return list(tokenizer.encode(text))
+        except Exception as e:
+            raise ValueError(f"utterance '{utt}': cannot encode its {what} '{text}': {e}") from e
+
+    def keep_cut(self, cut: Cut) -> bool:
+        """Cuts without text give the P2G nothing to predict and the G2P nothing to read."""
+        text = cut.supervisions[0].text or ""
+        return bool(self.bpe.encode(text)) and bool(self.chars.encode(text))
+
+    # ------------------------------------------------------------------------------------------ models
+    def _init_entry(self, name: str) -> Tuple[str, Optional[str]]:
+        entry = (self.config.get("init") or {}).get(name)
+        if isinstance(entry, Mapping):
+            return str(entry.get("checkpoint")), entry.get("model_name")
+        if not entry:
+            raise ValueError(f"a jsa config needs init.{name}: the checkpoint the {name.upper()} starts from")
+        return str(entry), None
+
+    def build_models(self) -> Models:
+        """The three models with the architectures of their init checkpoints, whose recorded tokenizers (where
+        recorded) must be the config's: a P2G trained on another phoneme inventory would load without error."""
+        models: Models = {}
+        for name in MODEL_NAMES:
+            path, source_name = self._init_entry(name)
+            source = stored_model(load_model_checkpoint(path), path, source_name, prefer=name)
+            in_key, out_key = MODEL_IO[name]
+            source.check_symbols("output", self.tokenizers[out_key].symbols, self.tokenizer_dirs[out_key])
+            if in_key is not None:
+                source.check_symbols("input", self.tokenizers[in_key].symbols, self.tokenizer_dirs[in_key])
+            in_vocab = self.tokenizers[in_key].vocab_size if in_key is not None else None
+            models[name] = build_model(dict(source.spec.config), self.tokenizers[out_key].vocab_size, in_vocab)
+            self.model_configs[name] = dict(source.spec.config)
+            self._pending_init[name] = source.state
+        return models
+
+    def initialize(self, models: Models) -> Models:
+        for name, state in self._pending_init.items():
+            try:
+                models[name].load_state_dict(state)
+            except RuntimeError as e:
+                path, _ = self._init_entry(name)
+                raise ValueError(f"{path} does not fit the {name.upper()} built from the jsa config's tokenizers "
+                                 f"{self.tokenizer_dirs}: {e}") from e
+            log.info("initialised %s from %s", name, self._init_entry(name)[0])
+        self._pending_init = {}
+        return models
+
+    def checkpoint_metadata(self) -> Dict[str, Any]:
+        """The S2P's phoneme lang dir at the top level (what S2P decoding reads), every model's spec below."""
+        specs = {}
+        for name, (in_key, out_key) in MODEL_IO.items():
+            spec = ModelSpec(dict(self.model_configs[name]), self.tokenizer_dirs[out_key],
+                             list(self.tokenizers[out_key].symbols))
+            if in_key is not None:
+                spec.input_dir, spec.input_symbols = self.tokenizer_dirs[in_key], list(self.tokenizers[in_key].symbols)
+            specs[name] = spec
+        return {"tokenizer_dir": self.tokenizer_dirs["phone"], "symbols": list(self.phones.symbols),
+                "tokenizer_dirs": dict(self.tokenizer_dirs), **specs_metadata(specs)}
+
+    # ------------------------------------------------------------------------------------------ loss
+    def compute_loss(self, models: Models, batch: Batch) -> Tuple[torch.Tensor, Dict[str, float], int]:
+        utt_ids = list(batch["utt_ids"])  # supervision ids: oversampled copies of a cut share one chain
+        texts = list(batch["texts"])
+        out = jsa_step(models, batch["features"].to(self.device), batch["feature_lens"].to(self.device),
+                       graphemes=[self._encode(self.bpe, t, u, "text") for t, u in zip(texts, utt_ids)],
+                       chars=[self._encode(self.chars, t, u, "text") for t, u in zip(texts, utt_ids)],
+                       chain_starts=[self.cache.chain_start(u) for u in utt_ids],
+                       fixed_targets=[self.true_phones.get(u) for u in utt_ids],
+                       num_samples=self.settings.num_samples,
+                       length_normalised=self.settings.weights == "length_normalised",
+                       length_margin=self.settings.length_margin, ctc_backend=self.settings.ctc_backend)
+        changed = self.cache.update(utt_ids, out.result.states)
+        loss = out.loss()
+        stats = {"loss": float(loss.detach()),
+                 "loss_s2p": float(out.s2p_nll.detach()) / max(out.phone_tokens, 1),
+                 "loss_p2g": float(out.p2g_nll.detach()) / max(out.grapheme_tokens, 1),
+                 "loss_g2p": float(out.g2p_nll.detach()) / max(out.phone_tokens, 1),
+                 "accept_rate": out.result.acceptance_rate,
+                 "cache_changed": sum(changed) / max(len(changed), 1),
+                 "no_state": float(sum(s is None for s in out.result.states)),
+                 "infeasible_targets": float(out.infeasible_targets),
+                 **self._chain_stats(utt_ids, batch, out.proposals, out.result)}
+        return loss, stats, int(batch["feature_lens"].sum())
+
+    def _chain_stats(self, utt_ids: Sequence[str], batch: Batch, proposals: Sequence[Sequence[List[int]]],
+                     result: MISResult) -> Dict[str, float]:
+        """Proposal PER against the cache, and cache PER against true phonemes where the data has them."""
+        stats: Dict[str, float] = {}
+        pairs = [(state, p) for state, props in zip(result.states, proposals) if state is not None for p in props]
+        per = phone_error_rate([s for s, _ in pairs], [p for _, p in pairs])
+        if per is not None:
+            stats["proposal_per"] = per
+        truth = [(self._encode(self.phones, ph, u, "true phonemes"), s)
+                 for u, ph, s in zip(utt_ids, batch["phones"], result.states) if ph and s is not None]
+        per = phone_error_rate([t for t, _ in truth], [s for _, s in truth])
+        if per is not None:
+            stats["cache_per"] = per
+        return stats
+
+    # ------------------------------------------------------------------------------------------ validation
+    def validate(self, models: Models, loader: Iterable[Batch]) -> Dict[str, float]:
+        """Dev WER of S2P decoding (greedy or beam) -> P2G greedy decoding, and S2P PER where phonemes exist."""
+        words, phones, utts = ErrorCounts(), ErrorCounts(), 0
+        for batch in loader:
+            log_probs, lens = models["s2p"](batch["features"].to(self.device), batch["feature_lens"].to(self.device))
+            if self.settings.decode_beam > 0:
+                hyps = [list(nbest[0].tokens) if nbest else []
+                        for nbest in prefix_beam_search(log_probs, lens, self.settings.decode_beam, 1)]
+            else:
+                hyps = [list(h) for h in greedy_search(log_probs, lens)]
+            nonempty = [i for i, h in enumerate(hyps) if h]
+            texts = [""] * len(hyps)
+            if nonempty:
+                p2g_lp, p2g_lens = models["p2g"](*pad_ids([hyps[i] for i in nonempty], self.device))
+                for i, ids in zip(nonempty, greedy_search(p2g_lp, p2g_lens)):
+                    texts[i] = self.bpe.decode(list(ids))
+            for ref, hyp, ref_phones, hyp_phones in zip(batch["texts"], texts, batch["phones"], hyps):
+                words += align_tokens(tokenize(ref, "wer"), tokenize(hyp, "wer"))[1]
+                if ref_phones:
+                    phones += align_tokens(ref_phones.split(), self.phones.decode(hyp_phones).split())[1]
+                utts += 1
+        metrics = {"error_rate": words.rate, "wer": words.rate, "utts": float(utts)}
+        if phones.ref_len:
+            metrics["per"] = phones.rate
+        return metrics
+
+    # ------------------------------------------------------------------------------------------ state
+    def on_epoch_start(self, epoch: int) -> None:
+        log.info("epoch %d: sample cache holds %d utterances (%s chains)", epoch, len(self.cache),
+                 self.settings.cache)
+
+    def state_dict(self) -> Dict[str, Any]:
+        return {"cache": self.cache.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Resume: the chains continue from the checkpoint's cache; the init weights are not needed any more."""
+        self.cache.load_state_dict(state["cache"])
+        self._pending_init = {}

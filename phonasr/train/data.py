@@ -1,0 +1,67 @@
+"""What the training loop needs from a task's data, and the default: lhotse fbank feature cuts.
+
+The trainer is indifferent to what a batch holds; it needs a training loader whose sampler can start an epoch
+after its first ``k`` batches (so a killed run resumes on exactly the next batch), a dev loader, and the sampler
+settings that must match for such a resume. Acoustic tasks use :func:`feature_data` (the default of
+:meth:`phonasr.train.task.Task.build_data`); token tasks (P2G, G2P) build the same from TSV pair files.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Protocol
+
+from phonasr.data.dataset import Batch, ResumableSampler, load_cuts, make_loader, make_sampler, parse_manifests
+from phonasr.train.settings import parse_section
+
+if TYPE_CHECKING:
+    from phonasr.train.task import Task
+
+
+class ResumableBatches(Protocol):
+    """A training batch sampler that the trainer can position inside an epoch."""
+
+    def start_epoch(self, epoch: int, skip_batches: int = 0) -> None:
+        """Use epoch ``epoch``'s batch order; the next iteration starts after its first ``skip_batches``."""
+
+    def settings(self) -> Dict[str, Any]:
+        """Plain data that must be unchanged for a resumed run to see the interrupted run's batches."""
+
+
+@dataclasses.dataclass
+class TrainingData:
+    sampler: ResumableBatches        # drives ``train_loader``
+    train_loader: Iterable[Batch]
+    dev_loader: Iterable[Batch]
+
+
+@dataclasses.dataclass
+class FeatureDataSettings:
+    """The ``data:`` section of acoustic tasks."""
+
+    train: Any = None                # manifest path(s), globs, or {path, repeat} mappings
+    dev: Any = None
+    max_duration: float = 200.0      # seconds of speech per batch
+    dev_max_duration: Optional[float] = None
+    num_buckets: int = 10
+    num_workers: int = 2
+
+
+def feature_data(task: Task, seed: int, world_size: int, rank: int) -> TrainingData:
+    """Duration-bucketed batches of the ``data.train`` / ``data.dev`` cut manifests.
+
+    The task may rewrite the training manifests (:meth:`Task.train_manifests`, e.g. JSA's oversampled labelled
+    subset) and reject cuts it cannot learn from (:meth:`Task.keep_cut`, counted and logged).
+    """
+    d = parse_section(FeatureDataSettings, task.config.get("data"), "data")
+    if d.train is None or d.dev is None:
+        raise ValueError("the config needs data.train and data.dev cut manifests")
+    train_cuts, report = load_cuts(parse_manifests(task.train_manifests(d.train)), task.keep_cut, seed)
+    report.log("train set")
+    dev_cuts, dev_report = load_cuts(parse_manifests(d.dev), task.keep_cut, seed)
+    dev_report.log("dev set")
+    sampler = ResumableSampler(make_sampler(train_cuts, d.max_duration, shuffle=True, num_buckets=d.num_buckets,
+                                            seed=seed, world_size=world_size, rank=rank))
+    dev_sampler = make_sampler(dev_cuts, d.dev_max_duration or d.max_duration, shuffle=False,
+                               num_buckets=d.num_buckets, seed=seed)
+    return TrainingData(sampler=sampler, train_loader=make_loader(sampler, d.num_workers, seed),
+                        dev_loader=make_loader(dev_sampler, d.num_workers, seed))

@@ -1,0 +1,48 @@
+"""The sample cache: chains resume from it across epochs and across a checkpoint round trip."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from phonasr.jsa.cache import SampleCache
+from phonasr.utils.io import atomic_torch_save, load_checkpoint
+
+
+def test_persistent_chains_start_from_the_cached_sample():
+    cache = SampleCache()
+    assert cache.chain_start("u1") is None
+    assert cache.update(["u1", "u2"], [[3, 4], [5]]) == [True, True]
+    assert cache.chain_start("u1") == [3, 4]
+    assert cache.update(["u1", "u2"], [[3, 4], [6]]) == [False, True]
+    assert cache.update(["u1"], [None]) == [False]  # a chain with nothing feasible keeps its entry
+    assert cache.get("u1") == [3, 4] and len(cache) == 2
+
+
+def test_restarting_chains_still_record_samples():
+    cache = SampleCache(persistent=False)
+    cache.update(["u1"], [[1, 2]])
+    assert cache.chain_start("u1") is None
+    assert cache.get("u1") == [1, 2]
+
+
+def test_round_trip_through_a_weights_only_checkpoint(tmp_path):
+    cache = SampleCache()
+    cache.update(["a", "b", "c"], [[1, 2, 3], [], [7]])
+    atomic_torch_save({"task": cache.state_dict()}, tmp_path / "last.pt")
+    restored = SampleCache()
+    restored.load_state_dict(load_checkpoint(tmp_path / "last.pt")["task"])
+    assert dict(restored.items()) == {"a": [1, 2, 3], "b": [], "c": [7]}
+    assert restored.chain_start("a") == [1, 2, 3]
+
+
+def test_empty_cache_round_trip():
+    restored = SampleCache()
+    restored.load_state_dict(SampleCache().state_dict())
+    assert len(restored) == 0
+
+
+def test_corrupt_state_is_rejected():
+    state = SampleCache().state_dict()
+    state["lengths"] = torch.tensor([2])
+    with pytest.raises(ValueError, match="corrupt"):
+        SampleCache().load_state_dict(state)

@@ -1,0 +1,101 @@
+"""The MIS must sample the exact posterior p(h|x,y); checked on a model whose h-space can be enumerated."""
+from __future__ import annotations
+
+import collections
+import math
+from typing import Dict, List, Optional
+
+import pytest
+import torch
+
+from phonasr.jsa.sampler import LogLikelihoods, run_chains
+from tests.jsa import toy
+
+NUM_CHAINS = 1000
+NUM_ROUNDS = 20
+BURN_IN = 2
+K = 10
+
+
+def run_toy_chains(length_normalised: bool, seed: int = 0) -> Dict[toy.Seq, float]:
+    """Persistent chains (the cache's behaviour) over many rounds; the empirical law of their states."""
+    gen = torch.Generator().manual_seed(seed)
+    states: List[Optional[List[int]]] = [None] * NUM_CHAINS
+    counts: collections.Counter = collections.Counter()
+    for r in range(NUM_ROUNDS):
+        proposals = toy.sample_proposals(NUM_CHAINS, K, gen)
+        result = run_chains(states, proposals, toy.score, generator=gen, length_normalised=length_normalised,
+                            y_lens=[toy.Y_LEN] * NUM_CHAINS)
+        states = result.states
+        assert all(s is not None and tuple(s) != toy.INFEASIBLE for s in states)
+        if r >= BURN_IN:
+            counts.update(tuple(s) for s in states)
+    total = sum(counts.values())
+    return {h: c / total for h, c in counts.items()}
+
+
+def test_exact_weights_sample_the_posterior():
+    posterior = toy.exact_posterior()
+    proposal = toy.normalise({h: toy.G2P[h] for h in toy.SPACE})
+    assert toy.total_variation(posterior, proposal) > 0.2, "the toy proposal must differ from the target"
+    empirical = run_toy_chains(length_normalised=False)
+    assert toy.total_variation(empirical, posterior) <= 0.02
+
+
+def test_length_normalised_weights_miss_the_posterior():
+    """The reference's weights make a valid chain, but for another distribution than the posterior."""
+    empirical = run_toy_chains(length_normalised=True, seed=1)
+    assert toy.total_variation(empirical, toy.length_normalised_limit()) <= 0.02
+    assert toy.total_variation(empirical, toy.exact_posterior()) > 0.1
+
+
+def _const_score(values: Dict[tuple, float], calls: list):
+    def score(utts: List[int], cands: List[List[int]]) -> LogLikelihoods:
+        calls.append((list(utts), [list(c) for c in cands]))
+        w = torch.tensor([values[tuple(c)] for c in cands], dtype=torch.float64)
+        return LogLikelihoods(s2p=w, p2g=torch.zeros_like(w), g2p=torch.zeros_like(w))
+    return score
+
+
+def test_infeasible_candidates_are_never_accepted():
+    inf = float("-inf")
+    calls: list = []
+    score = _const_score({(1,): 0.0, (2,): inf, (3,): math.nan, (4,): -1e9}, calls)
+    result = run_chains(states=[None, [1], [2], [4]],
+                        proposals=[[[2], [3]], [[2], [3], [2]], [[3], [4]], [[2]]], score=score)
+    # No feasible state anywhere for utterance 0; 1 keeps its state; 2's infeasible state yields to [4];
+    # 3 keeps a state of tiny weight against infeasible candidates.
+    assert result.states == [None, [1], [4], [4]]
+    assert result.accepted == [0, 0, 1, 0]
+    assert result.infeasible == [2, 3, 1, 1]
+    assert result.changed == [False, False, True, False]
+    assert len(calls) == 1, "all candidates of all utterances are scored in one call"
+
+
+def test_candidates_are_scored_once_per_utterance():
+    calls: list = []
+    score = _const_score({(1,): 0.0, (2,): 0.0}, calls)
+    run_chains(states=[[1], [1]], proposals=[[[1], [2], [2]], [[2], [2]]], score=score)
+    (utts, cands), = calls
+    assert sorted(zip(utts, map(tuple, cands))) == [(0, (1,)), (0, (2,)), (1, (1,)), (1, (2,))]
+
+
+def test_better_candidate_always_accepted_and_acceptance_counted():
+    score = _const_score({(1,): -5.0, (2,): -1.0, (3,): -0.5}, [])
+    result = run_chains(states=[[1]], proposals=[[[2], [3]]], score=score)
+    assert result.states == [[3]] and result.accepted == [2] and result.acceptance_rate == 1.0
+    assert result.changed == [True]
+
+
+def test_length_normalisation_needs_grapheme_lengths():
+    score = _const_score({(1,): 0.0}, [])
+    with pytest.raises(ValueError, match="y_lens"):
+        run_chains(states=[None], proposals=[[[1]]], score=score, length_normalised=True)
+
+
+def test_score_function_shape_is_checked():
+    def bad(utts, cands):
+        z = torch.zeros(len(cands) + 1)
+        return LogLikelihoods(z, z, z)
+    with pytest.raises(ValueError, match="shape"):
+        run_chains(states=[None], proposals=[[[1]]], score=bad)

@@ -1,0 +1,53 @@
+"""Token Transformer CTC model (P2G / G2P): upsampling, padding independence, sizes."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from phonasr.models import build_model
+
+TINY = {"type": "transformer", "preset": "tiny", "dropout": 0.0}
+
+
+def _model(**overrides) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_model({**TINY, **overrides}, vocab_size=20, input_vocab_size=30).eval()
+
+
+@pytest.mark.parametrize("upsample", [1, 3])
+def test_upsampling_repeats_each_input_position(upsample):
+    model = _model(upsample=upsample)
+    tokens = torch.randint(1, 30, (2, 9))
+    with torch.no_grad():
+        log_probs, out_lens = model(tokens, torch.tensor([9, 4]))
+    assert log_probs.shape == (2, 9 * upsample, 20)
+    assert out_lens.tolist() == [9 * upsample, 4 * upsample]
+
+
+def test_padding_does_not_change_the_valid_positions():
+    model = _model(upsample=2)
+    seqs = [torch.randint(1, 30, (n,)) for n in (11, 6, 1)]
+    batch = torch.full((3, 11), 29, dtype=torch.long)  # padding holds real ids: it must be masked, not ignored
+    for i, s in enumerate(seqs):
+        batch[i, : len(s)] = s
+    with torch.no_grad():
+        together, lens = model(batch, torch.tensor([11, 6, 1]))
+        for i, s in enumerate(seqs):
+            alone, _ = model(s[None], torch.tensor([len(s)]))
+            n = int(lens[i])
+            assert torch.allclose(together[i, :n], alone[0], atol=1e-5)
+
+
+def test_token_ids_outside_the_input_vocabulary_are_rejected():
+    with pytest.raises(ValueError, match="input token ids"):
+        _model()(torch.tensor([[3, 30]]), torch.tensor([2]))
+
+
+def test_spg_preset_size_and_missing_input_vocab():
+    model = build_model({"type": "transformer", "preset": "spg"}, vocab_size=500, input_vocab_size=100)
+    n = sum(p.numel() for p in model.parameters())
+    assert 16e6 < n < 19e6, f"P2G has {n / 1e6:.1f}M parameters (paper: ~18M)"
+    with pytest.raises(ValueError, match="input_vocab_size"):
+        build_model({"type": "transformer", "preset": "spg"}, vocab_size=500)
+    with pytest.raises(ValueError, match="upsample"):
+        build_model({**TINY, "upsample": 0}, 10, 10)

@@ -1,0 +1,88 @@
+"""The training loop with the toy CTC task: learning, resume-after-kill, best-N averaging, logs, bad batches."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+
+from phonasr.train.distributed import DistContext
+from phonasr.train.trainer import Trainer
+from phonasr.utils.io import load_checkpoint
+
+
+def train(config, exp_dir):
+    return Trainer(config, exp_dir, DistContext.from_env("cpu")).run()
+
+
+def params(path, name="toy"):
+    return load_checkpoint(path)["models"][name]
+
+
+def test_trains_and_writes_outputs(toy_config, tmp_path):
+    final = train(toy_config, tmp_path)
+    ckpt = load_checkpoint(final)
+    assert ckpt["kind"] == "model" and set(ckpt["models"]) == {"toy"}
+    assert len(ckpt["averaged_from"]) == 2
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert last["finished"] and last["epoch"] == 3
+    dev = [h for h in last["history"] if h["split"] == "dev"]
+    train_loss = [h["loss"] for h in last["history"] if h["split"] == "train"]
+    assert len(dev) == 2 and dev[-1]["error_rate"] < dev[0]["error_rate"] and train_loss[-1] < train_loss[0]
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    # best-N: exactly keep_best model files remain, and final.pt is their average
+    best = sorted(tmp_path.glob("best-step*.pt"))
+    assert len(best) == 2
+    for key, value in ckpt["models"]["toy"].items():
+        mean = sum(params(p)[key] for p in best) / 2
+        torch.testing.assert_close(value, mean)
+
+
+def test_resume_after_kill_continues_the_same_trajectory(toy_config, tmp_path):
+    train(toy_config, tmp_path / "full")
+    # 6 batches = 3 steps per epoch: the 10th batch is epoch 2's 4th, the 2nd of the window after step 4
+    killed = dict(toy_config, toy_crash_after_batches=9)
+    with pytest.raises(KeyboardInterrupt):
+        train(killed, tmp_path / "resumed")
+    interrupted = load_checkpoint(tmp_path / "resumed" / "last.pt")
+    assert not interrupted["finished"] and interrupted["step"] == 4 and interrupted["batches_done"] == 2
+    train(toy_config, tmp_path / "resumed")
+    full, resumed = load_checkpoint(tmp_path / "full" / "last.pt"), load_checkpoint(tmp_path / "resumed" / "last.pt")
+    assert resumed["step"] == full["step"]
+    for key, value in full["models"]["toy"].items():
+        assert torch.equal(value, resumed["models"]["toy"][key]), key
+    assert [h["step"] for h in resumed["history"]] == [h["step"] for h in full["history"]]
+    assert resumed["per_rank"][0]["task"] == full["per_rank"][0]["task"]
+
+
+def test_rerun_of_a_finished_run_does_not_train_again(toy_config, tmp_path):
+    train(toy_config, tmp_path)
+    before = load_checkpoint(tmp_path / "last.pt")
+    train(dict(toy_config, toy_crash_after_batches=1), tmp_path)  # would raise if it trained
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == before["step"]
+
+
+def test_non_finite_batches_are_skipped_then_abort(toy_config, feature_corpus, tmp_path, caplog):
+    one_bad = dict(toy_config, toy_nan_cuts=["xx-000"])
+    train(one_bad, tmp_path / "one")
+    assert "non-finite loss, skipping batch" in caplog.text and "xx-000" in caplog.text
+    for value in load_checkpoint(tmp_path / "one" / "final.pt")["models"]["toy"].values():
+        assert torch.isfinite(value).all()
+    all_bad = dict(toy_config, toy_nan_cuts=[f"{p}-{i:03d}" for p in ("xx", "yy") for i in range(30)])
+    all_bad["train"] = dict(toy_config["train"], max_bad_batches=3)
+    with pytest.raises(RuntimeError, match="3 batches in a row had a non-finite loss"):
+        train(all_bad, tmp_path / "all")
+
+
+def test_short_utterances_are_filtered_with_a_count(toy_config, feature_corpus, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    train(dict(toy_config, train=dict(toy_config["train"], max_epochs=1)), tmp_path)
+    assert "train set: kept 40 cuts" in caplog.text and "rejected 3 as untrainable" in caplog.text
+    assert feature_corpus["short_ids"][0] in caplog.text
+
+
+def test_unknown_settings_are_errors(toy_config, tmp_path):
+    bad = dict(toy_config, train=dict(toy_config["train"], max_epoch=3))
+    with pytest.raises(ValueError, match="unknown train settings: max_epoch"):
+        train(bad, tmp_path)
