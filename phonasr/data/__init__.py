@@ -1,0 +1,1 @@
+"""Corpora and manifests: the synthetic CommonVoice corpus (synth/), CommonVoice preparation, text normalisation."""

@@ -1,0 +1,128 @@
+"""CommonVoice preparation: cuts with phones, and every kind of bad input ends up in rejects.tsv."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lhotse import load_manifest
+
+from phonasr.bin import prepare_commonvoice
+from phonasr.data.commonvoice import CommonVoiceLayoutError, PrepareOptions, prepare_language
+from phonasr.data.rejects import RejectLog
+from phonasr.phonemes import load_inventory
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def test_prepare_writes_cuts_with_phones_and_lhotse_manifests(tiny_corpus, tmp_path):
+    root, _ = tiny_corpus
+    out = tmp_path / "manifests" / "pl"
+    prepare_commonvoice.main([str(root), "pl", str(out), "--kaldi-dir", str(tmp_path / "kaldi" / "pl")])
+    inventory = set(load_inventory("pl"))
+    for split in ("train", "dev", "test"):
+        rows = read_rows(root / "pl" / f"{split}.tsv")
+        cuts = load_manifest(out / f"cuts_{split}.jsonl.gz")
+        assert sorted(c.id for c in cuts) == sorted(Path(r["path"]).stem for r in rows)
+        by_id = {Path(r["path"]).stem: r for r in rows}
+        for cut in cuts:
+            sup = cut.supervisions[0]
+            assert sup.language == "pl" and sup.speaker == by_id[cut.id]["client_id"]
+            assert sup.text == sup.text.lower() and "." not in sup.text and "," not in sup.text
+            phones = sup.custom["phones"].split()
+            assert phones and set(phones) <= inventory
+            assert abs(cut.duration - cut.recording.duration) < 1e-6 and cut.duration > 1.0
+        recordings = load_manifest(out / f"cv-pl_recordings_{split}.jsonl.gz")
+        supervisions = load_manifest(out / f"cv-pl_supervisions_{split}.jsonl.gz")
+        assert len(recordings) == len(supervisions) == len(rows)
+        assert {s.text for s in supervisions} == {r["sentence"] for r in rows}  # lhotse keeps the raw sentence
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["train"]["rejected"] == 0
+    assert read_rows(out / "rejects.tsv") == []
+    assert (tmp_path / "kaldi" / "pl" / "train" / "wav.scp").is_file()
+
+
+def corrupt_release(lang_dir: Path) -> dict[str, str]:
+    """Damage a copy of the tiny corpus in every way preparation must survive; return reason per utterance."""
+    header = (lang_dir / "train.tsv").read_text(encoding="utf-8").splitlines()[0]
+    rows = (lang_dir / "train.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    fields = [r.split("\t") for r in rows]
+    expected = {}
+    (lang_dir / "clips" / fields[0][1]).unlink()
+    expected[fields[0][1]] = "missing_clip"
+    clip = lang_dir / "clips" / fields[1][1]
+    clip.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # truncated: header still looks fine
+    expected[fields[1][1]] = "corrupt_clip"
+    fields[2][2] = ""
+    expected[fields[2][1]] = "empty_sentence"
+    fields[3][2] = "Zażółć gęślą jaźń, straße."  # ß is not Polish
+    expected[fields[3][1]] = "foreign_chars"
+    phonemes = (lang_dir / "phonemes.tsv").read_text(encoding="utf-8").splitlines()
+    lines = [i for i, line in enumerate(phonemes) if line.startswith(fields[4][1] + "\t")]
+    phonemes[lines[0]] = f"{fields[4][1]}\tkʘa"  # a click: in no inventory
+    (lang_dir / "phonemes.tsv").write_text("\n".join(phonemes) + "\n", encoding="utf-8")
+    expected[fields[4][1]] = "phonemes"
+    body = ["\t".join(f) for f in fields]
+    body.append("\t".join(fields[5][:4]))  # a row with too few fields
+    body.append("\t".join(fields[5]))  # the same clip twice
+    (lang_dir / "train.tsv").write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    (lang_dir / "clips" / "garbage.mp3").write_bytes(b"not an mp3 at all" * 50)
+    dev = (lang_dir / "dev.tsv").read_text(encoding="utf-8").splitlines()
+    garbage = dev[1].split("\t")
+    garbage[1] = "garbage.mp3"
+    (lang_dir / "dev.tsv").write_text("\n".join([*dev, "\t".join(garbage)]) + "\n", encoding="utf-8")
+    return expected
+
+
+def test_every_bad_input_is_rejected_with_file_and_line(corpus_copy, tmp_path):
+    root, _ = corpus_copy
+    rows_in = {s: len(read_rows(root / "pl" / f"{s}.tsv")) for s in ("train", "dev", "test")}
+    expected = corrupt_release(root / "pl")
+    rows_in["train"] += 2
+    rows_in["dev"] += 1
+    out = tmp_path / "manifests"
+    prepare_commonvoice.main([str(root), "pl", str(out)])
+
+    rejects = read_rows(out / "rejects.tsv")
+    by_reason = {}
+    for r in rejects:
+        assert r["file"] and int(r["line"]) >= 2, r
+        by_reason.setdefault(r["reason"], []).append(r)
+    for path, reason in expected.items():
+        hits = [r for r in by_reason[reason] if r["utt_id"] == Path(path).stem]
+        assert len(hits) == 1, (reason, path, rejects)
+        want_file = "phonemes.tsv" if reason == "phonemes" else "train.tsv"
+        assert hits[0]["file"].endswith(want_file)
+    assert "kʘa" in by_reason["phonemes"][0]["detail"] or "ʘ" in by_reason["phonemes"][0]["detail"]
+    train_lines = (root / "pl" / "train.tsv").read_text(encoding="utf-8").splitlines()
+    assert [int(r["line"]) for r in by_reason["malformed_row"]] == [len(train_lines) - 1]
+    assert [int(r["line"]) for r in by_reason["duplicate"]] == [len(train_lines)]
+    assert [r["split"] for r in by_reason["corrupt_clip"]] == ["train", "dev"]
+
+    summary = json.loads((out / "summary.json").read_text())
+    for split, counts in summary.items():
+        kept = len(load_manifest(out / f"cuts_{split}.jsonl.gz"))
+        assert counts["rows"] == rows_in[split] == kept + counts["rejected"]
+        assert counts["rejected"] == sum(1 for r in rejects if r["split"] == split)
+
+
+def test_unknown_tsv_layout_names_missing_columns(corpus_copy, tmp_path):
+    root, _ = corpus_copy
+    tsv = root / "pl" / "dev.tsv"
+    lines = tsv.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("sentence", "text").replace("client_id", "speaker")
+    tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CommonVoiceLayoutError, match=r"missing column\(s\) \['client_id', 'sentence'\]"):
+        prepare_language(root, "pl", PrepareOptions(), RejectLog())
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "phonasr.bin.prepare_commonvoice", str(root), "pl", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "dev.tsv" in result.stderr and "'client_id', 'sentence'" in result.stderr
+    assert not (out / "cuts_train.jsonl.gz").exists()  # checked before any work
