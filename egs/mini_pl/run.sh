@@ -29,7 +29,8 @@ JSA-SPG recipe for '$target_lang'. Stages:
   5 multilingual S2P pretraining                  6 10-min phoneme fine-tuning
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
-  12 S2P -> P2G decoding + WER                    13 results table
+  12 S2P -> P2G decoding + WER                    13 language-domain adaptation (text only)
+  14 results table
 Options:
   --stage N --stop-stage N   run stages N..M (default $stage..$stop_stage)
   --quick <true|false>       tiny corpus and training, outputs under quick/ (default $quick)
@@ -54,13 +55,16 @@ if [ -n "$dir" ] && [ "$dir" != . ]; then
   for f in conf steps utils local path.sh cmd.sh; do ln -sfn "$recipe_dir/$f" "$dir/$f"; done
   cd "$dir"
 fi
-[ -n "$corpus_dir" ] || corpus_dir=corpus${suffix}
+[ -n "$corpus_dir" ] || corpus_dir=corpus
+[ -n "$lda_text" ] || lda_text=$corpus_dir/$target_lang/text_other_domain.txt
 
 # conf NAME -> conf/NAME_quick.yaml under --quick true when that file exists, else conf/NAME.yaml
 conf() { if [ -f "conf/$1$suffix.yaml" ]; then echo "conf/$1$suffix.yaml"; else echo "conf/$1.yaml"; fi; }
 # Languages of the corpus: every language folder, the target first.
 languages() { echo "$target_lang"; find "$corpus_dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | grep -vx "$target_lang" || true; }
 pretrain_languages() { languages | tail -n +2; }
+# "[data/fbank/a/cuts_SPLIT.jsonl.gz, data/fbank/b/...]" for the given languages, as a YAML list for --set
+manifests() { local split=$1 out="" lang; shift; for lang in "$@"; do out+="${out:+, }data/fbank/$lang/cuts_$split.jsonl.gz"; done; echo "[$out]"; }
 run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
 log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stage..$stop_stage"
@@ -68,7 +72,7 @@ log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stag
 if run_stage 0; then
   if [ "$synth" = true ]; then
     log "Stage 0: synthesise a CommonVoice-layout corpus with espeak-ng into $corpus_dir"
-    local/synth/make_corpus.sh --cmd "$train_cmd" --nj "$nj" --config "$(conf synth)" "$corpus_dir"
+    local/synth/make_corpus.sh --cmd "$train_cmd" --nj "$nj" "$(conf synth)" "$corpus_dir"
   else
     log "Stage 0: check the CommonVoice release in $corpus_dir"
     [ -f "$corpus_dir/$target_lang/train.tsv" ] || die "no $corpus_dir/$target_lang/train.tsv: pass --corpus-dir <CommonVoice release>"
@@ -85,9 +89,7 @@ fi
 if run_stage 2; then
   log "Stage 2: 80-dim fbank features"
   for lang in $(languages); do
-    for split in train dev test; do
-      steps/make_fbank.sh --cmd "$train_cmd" --nj "$nj" "data/manifests/$lang/cuts_$split.jsonl.gz" "data/fbank/$lang"
-    done
+    steps/make_fbank.sh --cmd "$train_cmd" --nj "$nj" "data/manifests/$lang/cuts_"{train,dev,test}.jsonl.gz "data/fbank/$lang"
   done
 fi
 
@@ -106,6 +108,97 @@ if run_stage 5; then
     log "Stage 5: using the pretrained multilingual S2P $pretrained_s2p"
   else
     log "Stage 5: multilingual phoneme CTC pretraining on $(pretrain_languages | xargs)"
-    steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_pretrain)" exp/s2p_pretrain
+    # shellcheck disable=SC2046  # one language per word
+    steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_pretrain)" exp/s2p_pretrain \
+      --set "data.train=$(manifests train $(pretrain_languages))" --set "data.dev=$(manifests dev $(pretrain_languages))"
   fi
+fi
+s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
+fbank=data/fbank/$target_lang
+test_sets="dev test"
+
+if run_stage 6; then
+  log "Stage 6: crosslingual phoneme fine-tuning on the ~$subset_minutes-minute labelled subset"
+  steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_phone)" exp/s2p_ft_phone --set "init.checkpoint=$s2p_init"
+fi
+
+if run_stage 7; then
+  log "Stage 7: baselines on the full training set: subword (BPE) CTC FT, and phoneme FT with all labels"
+  steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_bpe)" exp/s2p_ft_bpe --set "init.checkpoint=$s2p_init"
+  steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_phone)" exp/s2p_ft_phone_full \
+    --set "init.checkpoint=$s2p_init" --set "data.train=$fbank/cuts_train.jsonl.gz"
+fi
+
+# decode_s2p SYSTEM CHECKPOINT METRIC [decode options]: S2P beam search on the test sets, scored into exp/results.tsv
+decode_s2p() {
+  local system=$1 model=$2 metric=$3 ref_field=phones set; shift 3
+  [ "$metric" = per ] || ref_field=text
+  for set in $test_sets; do
+    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --ref-field "$ref_field" "$@" \
+      "$model" "$fbank/cuts_$set.jsonl.gz" "exp/$system/decode_$set"
+    steps/score.sh --metric "$metric" --system "$system" --test-set "$set" \
+      "exp/$system/decode_$set/ref.txt" "exp/$system/decode_$set/hyp.txt" "exp/$system/decode_$set"
+  done
+}
+
+if run_stage 8; then
+  log "Stage 8: S2P decoding: PER of the phoneme models, WER of the subword baseline"
+  [ -n "$pretrained_s2p" ] || decode_s2p s2p_pretrain exp/s2p_pretrain per
+  decode_s2p s2p_ft_phone exp/s2p_ft_phone per
+  decode_s2p s2p_ft_phone_full exp/s2p_ft_phone_full per
+  decode_s2p s2p_ft_bpe exp/s2p_ft_bpe wer
+fi
+
+if run_stage 9; then
+  log "Stage 9: SPG init: P2G and G2P trained from scratch on the 10-min S2P's hypotheses of the training set"
+  for set in train dev; do
+    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --ref-field text exp/s2p_ft_phone \
+      "$fbank/cuts_$set.jsonl.gz" "exp/s2p_ft_phone/decode_$set"
+    steps/make_pairs.sh "exp/s2p_ft_phone/decode_$set" "$fbank/cuts_$set.jsonl.gz" "data/pairs/spg_$set.tsv"
+  done
+  steps/train.sh --cmd "$cuda_cmd" "$(conf p2g)" exp/p2g_init
+  steps/train.sh --cmd "$cuda_cmd" "$(conf g2p)" exp/g2p_init
+fi
+
+if run_stage 10; then
+  log "Stage 10: JSA training of S2P, P2G and G2P (phonemes as latent variables, G2P proposals)"
+  steps/train.sh --cmd "$cuda_cmd" "$(conf jsa)" exp/jsa
+fi
+
+if run_stage 11; then
+  log "Stage 11: P2G augmentation: JSA S2P n-best on the training set paired with the true text"
+  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --model-name s2p --ref-field text --beam "$aug_beam" \
+    --nbest "$aug_nbest" exp/jsa "$fbank/cuts_train.jsonl.gz" exp/jsa/decode_train_nbest
+  steps/make_pairs.sh --nbest "$aug_nbest" exp/jsa/decode_train_nbest "$fbank/cuts_train.jsonl.gz" data/pairs/aug_train.tsv
+  steps/train.sh --cmd "$cuda_cmd" "$(conf p2g_aug)" exp/p2g_aug
+fi
+
+# decode_s2p_p2g SYSTEM S2P_DECODE_SYSTEM P2G_CHECKPOINT [decode_p2g options]: words from the S2P's 1-best phonemes
+decode_s2p_p2g() {
+  local system=$1 s2p=$2 p2g=$3 set; shift 3
+  for set in $test_sets; do
+    steps/decode_p2g.sh "$@" "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
+    steps/score.sh --metric wer --system "$system" --test-set "$set" \
+      "exp/$system/decode_p2g_$set/ref.txt" "exp/$system/decode_p2g_$set/hyp.txt" "exp/$system/decode_p2g_$set"
+  done
+}
+
+if run_stage 12; then
+  log "Stage 12: S2P -> P2G decoding without LM: SPG init, JSA-SPG, JSA-SPG + P2G augmentation"
+  decode_s2p_p2g spg_init s2p_ft_phone exp/p2g_init
+  decode_s2p jsa exp/jsa per --model-name s2p
+  decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
+  decode_s2p_p2g jsa_aug jsa exp/p2g_aug
+fi
+
+if run_stage 13; then
+  log "Stage 13: language-domain adaptation: G2P n-best of held-out text -> P2G fine-tuning"
+  steps/g2p_nbest.sh --nbest "$lda_nbest" --model-name g2p exp/jsa "$lda_text" data/pairs/lda_train.tsv
+  steps/train.sh --cmd "$cuda_cmd" "$(conf p2g_lda)" exp/p2g_lda
+  decode_s2p_p2g jsa_lda jsa exp/p2g_lda
+fi
+
+if run_stage 14; then
+  log "Stage 14: results (exp/results.tsv)"
+  utils/show_results.sh exp/results.tsv
 fi

@@ -91,8 +91,8 @@ def test_worker_skips_finished_piece_and_combine_checks_settings(tmp_path, speec
     assert (tmp_path / "feats.1.lca").stat().st_mtime_ns == before
     assert "piece already done, skipping" in capsys.readouterr().err
 
-    combine = ["combine", "--out-manifest", str(tmp_path / "all.jsonl.gz"), "--out-rejects",
-               str(tmp_path / "rejects.tsv"), "--run-info", str(tmp_path / "fbank_all"), *pieces]
+    combine = ["combine", "--group", str(tmp_path / "all.jsonl.gz"), str(tmp_path / "rejects.tsv"),
+               str(tmp_path / "fbank_all"), ",".join(pieces)]
     with pytest.raises(SystemExit, match="pieces not finished"):
         compute_fbank.main(combine)
     compute_fbank.main(["compute", "--backend", "lhotse", str(tmp_path / "cuts.2.jsonl.gz"), pieces[1]])
