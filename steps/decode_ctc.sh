@@ -60,20 +60,26 @@ opts=(--beam "$beam" --nbest "$nbest" --ref-field "$ref_field" --save-logprobs "
 [ -n "$model_name" ] && opts+=(--model-name "$model_name")
 [ -n "$tokenizer_dir" ] && opts+=(--tokenizer-dir "$tokenizer_dir")
 
-split_dir=$out_dir/split$nj
 mkdir -p "$out_dir/log"
 log "decoding $cuts with $model: $nj jobs, beam $beam, nbest $nbest"
-# shellcheck disable=SC2086  # $cmd is a command line with options
-$cmd JOB=1:"$nj" "$out_dir/log/decode.JOB.log" \
-  python -m phonasr.bin.decode_ctc decode "${opts[@]}" --shard JOB/"$nj" "$model" "$cuts" "$split_dir/JOB" \
-  || die "decoding jobs failed; see $out_dir/log/decode.*.log"
-
-shards=()
-for i in $(seq "$nj"); do
-  shards+=("$split_dir/$i")
-done
-python -m phonasr.bin.decode_ctc merge "$cuts" "$out_dir" "${shards[@]}"
-rm -f "$split_dir"/*/logprobs.pt  # merged into $out_dir/logprobs.pt
+if [ "$nj" -eq 1 ]; then
+  # One job writes the outputs itself: no shards to merge, one process start less.
+  # shellcheck disable=SC2086  # $cmd is a command line with options
+  $cmd "$out_dir/log/decode.1.log" python -m phonasr.bin.decode_ctc decode "${opts[@]}" "$model" "$cuts" "$out_dir" \
+    || die "decoding failed; see $out_dir/log/decode.1.log"
+else
+  split_dir=$out_dir/split$nj
+  # shellcheck disable=SC2086  # $cmd is a command line with options
+  $cmd JOB=1:"$nj" "$out_dir/log/decode.JOB.log" \
+    python -m phonasr.bin.decode_ctc decode "${opts[@]}" --shard JOB/"$nj" "$model" "$cuts" "$split_dir/JOB" \
+    || die "decoding jobs failed; see $out_dir/log/decode.*.log"
+  shards=()
+  for i in $(seq "$nj"); do
+    shards+=("$split_dir/$i")
+  done
+  python -m phonasr.bin.decode_ctc merge "$cuts" "$out_dir" "${shards[@]}"
+  rm -f "$split_dir"/*/logprobs.pt  # merged into $out_dir/logprobs.pt
+fi
 
 mark_done "$out_dir" decode
 log "wrote $out_dir/hyp.txt ($(wc -l <"$out_dir/hyp.txt") utterances)"

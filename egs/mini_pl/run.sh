@@ -116,6 +116,11 @@ fi
 s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
 fbank=data/fbank/$target_lang
 test_sets="dev test"
+decode_nj=$nj
+if [ "$quick" = true ]; then  # a smoke run: one small test set, one decoding job each (process starts dominate)
+  test_sets=test
+  decode_nj=1
+fi
 
 if run_stage 6; then
   log "Stage 6: crosslingual phoneme fine-tuning on the ~$subset_minutes-minute labelled subset"
@@ -134,7 +139,7 @@ decode_s2p() {
   local system=$1 model=$2 metric=$3 ref_field=phones set; shift 3
   [ "$metric" = per ] || ref_field=text
   for set in $test_sets; do
-    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --ref-field "$ref_field" "$@" \
+    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --ref-field "$ref_field" "$@" \
       "$model" "$fbank/cuts_$set.jsonl.gz" "exp/$system/decode_$set"
     steps/score.sh --metric "$metric" --system "$system" --test-set "$set" \
       "exp/$system/decode_$set/ref.txt" "exp/$system/decode_$set/hyp.txt" "exp/$system/decode_$set"
@@ -152,7 +157,7 @@ fi
 if run_stage 9; then
   log "Stage 9: SPG init: P2G and G2P trained from scratch on the 10-min S2P's hypotheses of the training set"
   for set in train dev; do
-    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --ref-field text exp/s2p_ft_phone \
+    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --ref-field text exp/s2p_ft_phone \
       "$fbank/cuts_$set.jsonl.gz" "exp/s2p_ft_phone/decode_$set"
     steps/make_pairs.sh "exp/s2p_ft_phone/decode_$set" "$fbank/cuts_$set.jsonl.gz" "data/pairs/spg_$set.tsv"
   done
@@ -167,7 +172,7 @@ fi
 
 if run_stage 11; then
   log "Stage 11: P2G augmentation: JSA S2P n-best on the training set paired with the true text"
-  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --model-name s2p --ref-field text --beam "$aug_beam" \
+  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --model-name s2p --ref-field text --beam "$aug_beam" \
     --nbest "$aug_nbest" exp/jsa "$fbank/cuts_train.jsonl.gz" exp/jsa/decode_train_nbest
   steps/make_pairs.sh --nbest "$aug_nbest" exp/jsa/decode_train_nbest "$fbank/cuts_train.jsonl.gz" data/pairs/aug_train.tsv
   steps/train.sh --cmd "$cuda_cmd" "$(conf p2g_aug)" exp/p2g_aug

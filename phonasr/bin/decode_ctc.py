@@ -135,14 +135,14 @@ def load_batch(cuts: Sequence[Cut], input_dim: int) -> Tuple[torch.Tensor, torch
 # ------------------------------------------------------------------------------------------------- decode
 def load_model_and_tokenizer(args: argparse.Namespace, device: torch.device) -> Tuple[TrainedModel, Tokenizer]:
     trained = load_trained_model(args.checkpoint, args.model_name, device=device)
-    tokenizer_dir = args.tokenizer_dir or trained.checkpoint.get("tokenizer_dir")
+    tokenizer_dir = args.tokenizer_dir or trained.tokenizer_dir
     if not tokenizer_dir:
         raise ValueError(f"{args.checkpoint} records no tokenizer_dir; pass --tokenizer-dir")
     tokenizer = load_tokenizer(tokenizer_dir)
     if tokenizer.vocab_size != trained.model.vocab_size:
         raise ValueError(f"tokenizer {tokenizer_dir} has {tokenizer.vocab_size} tokens but model "
                          f"'{trained.name}' outputs {trained.model.vocab_size}; pass the lang dir it was trained with")
-    symbols = trained.checkpoint.get("symbols")
+    symbols = trained.symbols
     if symbols is not None and list(symbols) != list(tokenizer.symbols):
         raise ValueError(f"the symbols of {tokenizer_dir} differ from those the model was trained with; "
                          "the lang dir was rebuilt after training")

@@ -1,14 +1,15 @@
 """Rebuild a trained model from a phonasr checkpoint (``kind: model`` or ``kind: training_state``).
 
-Checkpoints hold ``models: {name: state_dict}``, the training ``config`` and task metadata such as
-``tokenizer_dir`` and ``symbols`` (see phonasr/train/checkpoint.py). Single-model tasks keep the model's
-settings in ``config["model"]``; multi-model tasks (JSA) in ``config["models"][name]``.
+Checkpoints hold ``models: {name: state_dict}``, the training ``config`` and task metadata (see
+phonasr/train/checkpoint.py). Each model is described by ``model_specs[name]`` (its ``model:`` section and the lang
+dir and symbols of its output tokenizer), so a model can be taken out of a multi-model (JSA) checkpoint; files
+without specs describe their one model by ``config["model"]`` and the top-level ``tokenizer_dir``/``symbols``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
@@ -21,16 +22,24 @@ from phonasr.utils.io import load_checkpoint
 class TrainedModel:
     model: CtcModel
     name: str
-    checkpoint: Dict[str, Any]  # everything but the weights: config, tokenizer_dir, symbols, ...
+    tokenizer_dir: Optional[str]  # the lang dir of the model's outputs, as recorded at training time
+    symbols: Optional[List[str]]  # the output symbols it was trained with (None: not recorded)
+    checkpoint: Dict[str, Any]  # everything but the weights: config, metadata, ...
 
 
-def model_section(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    models = config.get("models")
-    if isinstance(models, Mapping) and isinstance(models.get(name), Mapping):
-        return models[name]
+ModelDescription = Tuple[Mapping[str, Any], Optional[str], Optional[List[str]]]
+
+
+def model_description(ckpt: Mapping[str, Any], name: str) -> ModelDescription:
+    """``(model section, output lang dir, output symbols)`` of model ``name`` in a loaded checkpoint."""
+    spec = (ckpt.get("model_specs") or {}).get(name)
+    if isinstance(spec, Mapping):
+        return spec["config"], spec.get("output_dir"), spec.get("output_symbols")
+    config = ckpt.get("config") or {}
     if isinstance(config.get("model"), Mapping):
-        return config["model"]
-    raise ValueError(f"the checkpoint's config has no settings for model '{name}' (neither model nor models.{name})")
+        single = len(ckpt.get("models") or {}) == 1
+        return config["model"], ckpt.get("tokenizer_dir"), ckpt.get("symbols") if single else None
+    raise ValueError(f"the checkpoint records no settings for model '{name}' (neither model_specs nor config.model)")
 
 
 def load_trained_model(path: Union[str, Path], model_name: Optional[str] = None,
@@ -57,7 +66,8 @@ def load_trained_model(path: Union[str, Path], model_name: Optional[str] = None,
     vocab_size = state["output.weight"].size(0)
     if input_vocab_size is None and "encoder.embed.weight" in state:
         input_vocab_size = state["encoder.embed.weight"].size(0)
-    model = build_model(dict(model_section(ckpt.get("config") or {}, model_name)), vocab_size, input_vocab_size)
+    section, tokenizer_dir, symbols = model_description(ckpt, model_name)
+    model = build_model(dict(section), vocab_size, input_vocab_size)
     model.load_state_dict(state)
     meta = {k: v for k, v in ckpt.items() if k != "models"}
-    return TrainedModel(model.to(device).eval(), model_name, meta)
+    return TrainedModel(model.to(device).eval(), model_name, tokenizer_dir, symbols, meta)
