@@ -12,7 +12,6 @@ interrupted run consumed, as the feature sampler does.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -20,10 +19,9 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-log = logging.getLogger(__name__)
+from phonasr.data.dataset import Batch
 
 COLUMNS = ("utt_id", "input", "output")
-Batch = Dict[str, Any]
 PathLike = Union[str, Path]
 
 

@@ -26,6 +26,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import torch
 
 from phonasr.ctc import ctc_loss
+from phonasr.data.dataset import Batch
 from phonasr.data.pairs import (
     PairBatchSampler,
     TextPair,
@@ -45,8 +46,6 @@ from phonasr.train.settings import parse_section
 from phonasr.train.task import Models, Task
 
 log = logging.getLogger(__name__)
-
-Batch = Dict[str, Any]
 
 
 @dataclasses.dataclass
@@ -72,10 +71,9 @@ class PairFilterReport:
     examples: List[str] = dataclasses.field(default_factory=list)
 
     def log(self, what: str, margin: Optional[int]) -> None:
-        rejected = self.margin + self.infeasible
-        log.info("%s: kept %d pairs, rejected %d (%d by length_margin %s, %d infeasible for CTC)%s", what,
-                 self.kept, rejected, self.margin, margin, self.infeasible,
-                 f" e.g. {', '.join(self.examples)}" if self.examples else "")
+        log.info("%s: kept %d pairs, rejected %d infeasible for CTC%s%s", what, self.kept, self.infeasible,
+                 f" and {self.margin} by length_margin {margin}" if margin is not None else "",
+                 f" (e.g. {', '.join(self.examples)})" if self.examples else "")
 
 
 def _architecture(cfg: Mapping[str, Any]) -> Any:
@@ -120,7 +118,11 @@ class TokenCtcTask(Task):
         if _architecture(source.spec.config) != _architecture(self.config["model"]):
             raise ValueError(f"model '{source.name}' of {path} has the architecture {source.spec.config}, this config "
                              f"{self.config['model']}: fine-tuning needs the same model section")
-        models[self.model_name].load_state_dict(source.state)
+        try:
+            models[self.model_name].load_state_dict(source.state)
+        except RuntimeError as e:
+            raise ValueError(f"model '{source.name}' of {path} does not fit the tokenizers {self.input_dir} -> "
+                             f"{self.output_dir}: {e}") from e
         log.info("initialised %s from %s (model '%s')", self.model_name, path, source.name)
         return models
 

@@ -2,8 +2,8 @@
 
 What the loop guarantees, whatever the task:
 
-* data: the task's (by default duration-bucketed batches over the (multilingual) feature manifests, untrainable
-  cuts counted and logged; token tasks batch TSV pairs by tokens), resumable inside an epoch;
+* data: built by the task (by default duration-bucketed batches over the (multilingual) feature manifests with
+  untrainable cuts counted and logged; token tasks batch TSV pairs by tokens) and resumable inside an epoch;
 * DDP under torchrun (gradient sync only on the last micro-batch of an accumulation window), AMP on GPU only,
   gradient clipping, Adam/AdamW with a noam or plateau schedule, early stopping on a dev metric;
 * batches whose loss is NaN/inf are skipped on every rank (logged with their utterance ids) and training aborts

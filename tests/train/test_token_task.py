@@ -46,10 +46,10 @@ def copy_config(data: Dict[str, str], **train) -> dict:
     return copy.deepcopy({
         "task": "token_ctc", "seed": 3, "model_name": "p2g", "input_tokenizer": data["lang"],
         "output_tokenizer": data["lang"], "model": MODEL,
-        "data": {"train": data["train"], "dev": data["dev"], "max_tokens": 160, "num_buckets": 2},
-        "optim": {"name": "adam", "lr": 3e-3},
+        "data": {"train": data["train"], "dev": data["dev"], "max_tokens": 60, "num_buckets": 2},
+        "optim": {"name": "adam", "lr": 5e-3},
         "schedule": {"name": "noam", "warmup_steps": 6},
-        "train": {"max_epochs": 5, "log_every_steps": 2, "device": "cpu", "keep_best": 2, "average_best": 2,
+        "train": {"max_epochs": 3, "log_every_steps": 2, "device": "cpu", "keep_best": 2, "average_best": 2,
                   **train},
     })
 
@@ -80,7 +80,7 @@ def test_training_pairs_are_filtered_with_counts(copy_data, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     task = TokenCtcTask(dict(copy_config(data), length_margin=2), torch.device("cpu"))
     task.build_data(seed=0, world_size=1, rank=0)
-    assert "kept 1 pairs, rejected 2 (1 by length_margin 2, 1 infeasible for CTC) e.g. short, margin" in caplog.text
+    assert "kept 1 pairs, rejected 1 infeasible for CTC and 1 by length_margin 2 (e.g. short, margin)" in caplog.text
     caplog.clear()
     loader = TokenCtcTask(copy_config(data), torch.device("cpu")).build_data(0, 1, 0).train_loader
     assert sorted(u for b in loader for u in b["utt_ids"]) == ["long", "margin"]
@@ -94,21 +94,22 @@ def test_unencodable_pair_names_file_and_line(copy_data, tmp_path):
 
 
 def test_resume_after_kill_continues_the_same_trajectory(copy_data, tmp_path, monkeypatch):
-    config = copy_config(copy_data, max_epochs=2, save_every_steps=1)
+    config = copy_config(copy_data, max_epochs=2, save_every_steps=4)
     run(config, tmp_path / "full")
     real = TokenCtcTask.compute_loss
     calls = {"n": 0}
 
-    def killed_after_seven(self, models, batch):
+    def killed_mid_epoch_two(self, models, batch):  # 11 batches per epoch
         calls["n"] += 1
-        if calls["n"] > 7:  # mid-way through epoch 2
+        if calls["n"] > 15:
             raise KeyboardInterrupt("simulated kill")
         return real(self, models, batch)
 
-    monkeypatch.setattr(TokenCtcTask, "compute_loss", killed_after_seven)
+    monkeypatch.setattr(TokenCtcTask, "compute_loss", killed_mid_epoch_two)
     with pytest.raises(KeyboardInterrupt):
         run(config, tmp_path / "resumed")
-    assert load_checkpoint(tmp_path / "resumed" / "last.pt")["batches_done"] > 0  # killed inside an epoch
+    interrupted = load_checkpoint(tmp_path / "resumed" / "last.pt")
+    assert (interrupted["step"], interrupted["epoch"], interrupted["batches_done"]) == (12, 2, 1)
     monkeypatch.setattr(TokenCtcTask, "compute_loss", real)
     run(config, tmp_path / "resumed")
     full, resumed = (load_checkpoint(tmp_path / d / "last.pt") for d in ("full", "resumed"))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from phonasr.train.distributed import DistContext
-from phonasr.train.trainer import Trainer
+from phonasr.train.trainer import Trainer, average_stats
 from phonasr.utils.io import load_checkpoint
 
 
@@ -86,3 +86,9 @@ def test_unknown_settings_are_errors(toy_config, tmp_path):
     bad = dict(toy_config, train=dict(toy_config["train"], max_epoch=3))
     with pytest.raises(ValueError, match="unknown train settings: max_epoch"):
         train(bad, tmp_path)
+
+
+def test_log_averages_each_statistic_over_the_batches_that_reported_it():
+    stats = [{"loss": 1.0, "cache_per": 30.0}, {"loss": 3.0}, {"loss": 2.0, "cache_per": 10.0}]
+    assert average_stats(stats) == {"cache_per": 20.0, "loss": 2.0}
+    assert average_stats([]) == {}
