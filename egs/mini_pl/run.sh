@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # JSA-SPG for a target language from ~10 minutes of phoneme labels (arXiv 2507.06249), as numbered stages.
 # The same script serves egs/mini_pl (synthetic espeak-ng corpus), egs/commonvoice_pl and egs/commonvoice_id
 # (a CommonVoice release): what differs between them is in each recipe's conf/recipe.conf.
@@ -118,7 +119,7 @@ fbank=data/fbank/$target_lang
 test_sets="dev test"
 decode_nj=$nj
 if [ "$quick" = true ]; then  # a smoke run: one small test set, one decoding job each (process starts dominate)
-  test_sets=test
+  test_sets="test"
   decode_nj=1
 fi
 
@@ -182,7 +183,7 @@ fi
 decode_s2p_p2g() {
   local system=$1 s2p=$2 p2g=$3 set; shift 3
   for set in $test_sets; do
-    steps/decode_p2g.sh "$@" "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
+    steps/decode_p2g.sh --cuts "$fbank/cuts_$set.jsonl.gz" "$@" "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
     steps/score.sh --metric wer --system "$system" --test-set "$set" \
       "exp/$system/decode_p2g_$set/ref.txt" "exp/$system/decode_p2g_$set/hyp.txt" "exp/$system/decode_p2g_$set"
   done
@@ -198,7 +199,16 @@ fi
 
 if run_stage 13; then
   log "Stage 13: language-domain adaptation: G2P n-best of held-out text -> P2G fine-tuning"
-  steps/g2p_nbest.sh --nbest "$lda_nbest" --model-name g2p exp/jsa "$lda_text" data/pairs/lda_train.tsv
+  [ -f "$lda_text" ] || die "no text-only data $lda_text (set lda_text in conf/recipe.conf)"
+  # The last tenth of the text is the dev set of the adaptation, so early stopping follows the new domain.
+  mkdir -p data/lda
+  n=$(wc -l <"$lda_text")
+  ndev=$(( n / 10 > 0 ? n / 10 : 1 ))
+  head -n $(( n - ndev )) "$lda_text" >data/lda/text_train
+  tail -n "$ndev" "$lda_text" >data/lda/text_dev
+  steps/g2p_nbest.sh --lang "$target_lang" --nbest "$lda_nbest" --model-name g2p exp/jsa data/lda/text_train \
+    data/pairs/lda_train.tsv
+  steps/g2p_nbest.sh --lang "$target_lang" --nbest 1 --model-name g2p exp/jsa data/lda/text_dev data/pairs/lda_dev.tsv
   steps/train.sh --cmd "$cuda_cmd" "$(conf p2g_lda)" exp/p2g_lda
   decode_s2p_p2g jsa_lda jsa exp/p2g_lda
 fi
