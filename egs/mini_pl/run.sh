@@ -19,8 +19,9 @@ dir=""          # where data/ and exp/ go (default: this recipe dir, or quick/ w
 corpus_dir=""   # a CommonVoice-layout release (default from conf/recipe.conf)
 nj=2            # parallel jobs for corpus building, features and decoding
 
-# conf/recipe.conf sets: target_lang, synth (true: build the corpus with espeak-ng in stage 0),
-# pretrained_s2p (skip stage 5 and fine-tune this checkpoint), bpe_size, subset_minutes, results name.
+# conf/recipe.conf sets: target_lang, synth (true: build the corpus with espeak-ng in stage 0), g2p and lexicon
+# (phoneme labels of a real corpus), pretrained_s2p (skip stage 5 and fine-tune this checkpoint), bpe_size,
+# subset_minutes, aug_beam/aug_nbest (P2G augmentation), lda_nbest/lda_text (language-domain adaptation).
 . ./conf/recipe.conf
 
 help_message="Usage: $0 [options]
@@ -83,7 +84,15 @@ fi
 if run_stage 1; then
   log "Stage 1: lhotse manifests for $(languages | xargs)"
   for lang in $(languages); do
-    local/commonvoice/prepare.sh "$corpus_dir" "$lang" "data/manifests/$lang"
+    if [ "$synth" = true ]; then  # the synthetic corpus carries espeak-ng's phonemes (phonemes.tsv)
+      local/commonvoice/prepare.sh "$corpus_dir" "$lang" "data/manifests/$lang"
+    else  # a real release has none: every split is labelled through $g2p (espeak-ng, or a lexicon) for scoring
+      local/commonvoice/prepare.sh "$corpus_dir" "$lang" "data/local/cv/$lang"
+      for split in train dev test; do
+        steps/add_phones.sh --g2p "$g2p" --lexicon "$lexicon" "data/local/cv/$lang/cuts_$split.jsonl.gz" \
+          "data/manifests/$lang/cuts_$split.jsonl.gz"
+      done
+    fi
   done
 fi
 

@@ -23,14 +23,14 @@ from typing import Optional, Sequence
 from lhotse import CutSet
 
 from phonasr.data.subset import (
-    Pronouncer,
     SubsetConfig,
     SubsetResult,
     format_coverage,
     resolve_priority,
     select_labelled_subset,
 )
-from phonasr.phonemes import EspeakG2P, IpaSegmenter, Lexicon, load_inventory
+from phonasr.phonemes import IpaSegmenter, load_inventory
+from phonasr.phonemes.pronouncer import make_pronouncer
 from phonasr.utils.io import atomic_path, atomic_write_text
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -69,19 +69,6 @@ def detect_language(cuts: CutSet, path: Path) -> str:
     return langs.pop()
 
 
-def make_pronouncer(args: argparse.Namespace, lang: str, segmenter: IpaSegmenter) -> Optional[Pronouncer]:
-    if args.g2p == "lexicon":
-        if args.lexicon is None:
-            raise SystemExit("--g2p lexicon needs --lexicon FILE")
-        lexicon = Lexicon.from_file(args.lexicon, segmenter)
-        logger.info("lexicon %s: %d words (%d extra pronunciations ignored)", args.lexicon, len(lexicon.entries),
-                    lexicon.num_variants_ignored)
-        return lexicon
-    if args.g2p == "espeak":
-        return EspeakG2P(args.voice or lang, segmenter)
-    return None
-
-
 def write_outputs(result: SubsetResult, out_dir: Path, suffix: str, source: Optional[Path]) -> None:
     with atomic_path(out_dir / f"cuts_train{suffix}.jsonl.gz") as tmp:
         result.cuts.to_file(tmp)
@@ -115,7 +102,8 @@ def main(argv: Sequence[str] = tuple(sys.argv[1:])) -> None:
     config = SubsetConfig(minutes=args.minutes, count=args.count, priority=priority,
                           priority_weight=args.priority_weight, min_count=args.min_count,
                           priority_min_count=args.priority_min_count)
-    pronouncer = make_pronouncer(args, lang, IpaSegmenter(inventory))
+    pronouncer = None if args.g2p == "none" else make_pronouncer(args.g2p, lang, IpaSegmenter(inventory),
+                                                                  args.lexicon, args.voice)
     result = select_labelled_subset(cuts, lang, inventory, config, pronouncer, unresolved)
     suffix = f"_{args.name}" if args.name else ""
     write_outputs(result, args.out_dir, suffix, args.lexicon if args.g2p == "lexicon" else None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from lhotse import CutSet
@@ -30,6 +30,7 @@ from lhotse.cut import Cut
 from lhotse.utils import fastcopy
 
 from phonasr.phonemes import MissingPronunciationError, UnknownPhonemeError
+from phonasr.phonemes.pronouncer import Pronouncer
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +43,6 @@ ESPEAK_SPELLING: Dict[str, Dict[str, str]] = {
     "pl": {"dʐ": "dʒ", "tʂ": "tʃ"},  # espeak-ng writes Polish dż/cz as postalveolar; it reads dz as dʑ (no unit)
     "id": {"ʃ": "ç"},  # Indonesian sy; espeak-ng reads q as k and gh as ɡh, so those have no unit
 }
-
-
-class Pronouncer(Protocol):
-    """A pronunciation source: :class:`phonasr.phonemes.Lexicon` or :class:`phonasr.phonemes.EspeakG2P`."""
-
-    def pronounce(self, sentence: str) -> List[str]: ...
 
 
 @dataclass
