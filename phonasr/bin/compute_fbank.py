@@ -28,6 +28,7 @@ from phonasr.features import (
     create_backend,
     speed_perturbed,
 )
+from phonasr.utils.cli import str2bool
 from phonasr.utils.config import load_config
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -36,12 +37,6 @@ logger = logging.getLogger("phonasr.bin.compute_fbank")
 
 SPEED_FACTORS = (0.9, 1.1)
 STORAGE_TYPE = "lilcom_chunky"
-
-
-def _bool(value: str) -> bool:
-    if value not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got '{value}'")
-    return value == "true"
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -56,7 +51,7 @@ def get_parser() -> argparse.ArgumentParser:
     compute.add_argument("--backend", default="auto", choices=("auto",) + BACKENDS,
                          help="auto = kaldifeat when importable, else kaldi-native-fbank")
     compute.add_argument("--device", default="auto", help="kaldifeat device: auto (cuda when present), cpu, cuda:N")
-    compute.add_argument("--speed-perturb", type=_bool, default=False,
+    compute.add_argument("--speed-perturb", type=str2bool, default=False,
                          help=f"true: add speed-perturbed copies {SPEED_FACTORS} of every cut (training sets)")
     compute.add_argument("--batch-duration", type=float, default=None,
                          help="seconds of audio per backend call (kaldifeat batches them); default: 200 on a GPU, "

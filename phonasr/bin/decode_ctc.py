@@ -28,6 +28,7 @@ from phonasr.ctc import prefix_beam_search
 from phonasr.models.conformer import ConformerEncoder, Conv2dSubsampling
 from phonasr.models.loading import TrainedModel, load_trained_model
 from phonasr.tokenizers import Tokenizer, load_tokenizer
+from phonasr.utils.cli import str2bool
 from phonasr.utils.io import atomic_torch_save, atomic_write_text, load_checkpoint
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -37,12 +38,6 @@ logger = logging.getLogger("phonasr.bin.decode_ctc")
 REF_FIELDS = ("text", "phones")
 TEXT_FILES = ("hyp.txt", "ref.txt", "nbest.txt")
 LOGPROBS = "logprobs.pt"
-
-
-def _bool(value: str) -> bool:
-    if value not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got '{value}'")
-    return value == "true"
 
 
 def _shard(value: str) -> Tuple[int, int]:
@@ -72,7 +67,7 @@ def get_parser() -> argparse.ArgumentParser:
     dec.add_argument("--max-frames", type=int, default=40000,
                      help="padded input frames per batch (batch size x longest utterance)")
     dec.add_argument("--shard", type=_shard, default=(1, 1), help="J/N: decode cuts J, J+N, ... (1-based)")
-    dec.add_argument("--save-logprobs", type=_bool, default=False, help="true: also write logprobs.pt")
+    dec.add_argument("--save-logprobs", type=str2bool, default=False, help="true: also write logprobs.pt")
     dec.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
 
     merge = sub.add_parser("merge", help="join the shards' outputs")

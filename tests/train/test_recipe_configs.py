@@ -41,7 +41,7 @@ def test_quick_configs_are_a_handful_of_steps(repo_root, name):
     train = parse_section(TrainSettings, cfg["train"], "train")
     assert 0 < train.max_steps <= 6 and cfg["data"]["num_workers"] == 0
     if name == "jsa_quick":
-        assert parse_section(JsaSettings, cfg["jsa"], "jsa").num_samples == 4
-        assert parse_section(FeatureDataSettings, cfg["data"], "data").max_duration == 40
+        assert 2 <= parse_section(JsaSettings, cfg["jsa"], "jsa").num_samples <= 4
+        assert parse_section(FeatureDataSettings, cfg["data"], "data").max_duration <= 40
     else:
         assert model_config(cfg["model"]).num_layers == 1
