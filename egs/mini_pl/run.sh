@@ -140,8 +140,7 @@ fi
 if run_stage 7; then
   log "Stage 7: baselines on the full training set: subword (BPE) CTC FT, and phoneme FT with all labels"
   steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_bpe)" exp/s2p_ft_bpe --set "init.checkpoint=$s2p_init"
-  steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_phone)" exp/s2p_ft_phone_full \
-    --set "init.checkpoint=$s2p_init" --set "data.train=$fbank/cuts_train.jsonl.gz"
+  steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_phone_full)" exp/s2p_ft_phone_full --set "init.checkpoint=$s2p_init"
 fi
 
 # decode_s2p SYSTEM CHECKPOINT METRIC [decode options]: S2P beam search on the test sets, scored into exp/results.tsv
