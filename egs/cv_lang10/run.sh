@@ -16,11 +16,14 @@ langs="en es fr it ky nl ru sv-SE tr tt"   # Whistle's CV-Lang10
 g2p=espeak      # phoneme labels: espeak-ng, or lexicon (then lexicon_dir/<lang>.txt, word<TAB>phonemes)
 lexicon_dir=""
 nj=8
+decode_nbest=16  # hypotheses kept per utterance
 
 help_message="Usage: $0 --corpus-dir DIR [options]
 Stages:
   0 check the CommonVoice release    1 lhotse manifests + phoneme labels    2 fbank features
   3 shared IPA phoneme inventory     4 Whistle-S phoneme CTC pretraining (conf/s2p_pretrain.yaml)
+  5 decoding: PER per language on dev and test (beam 16)
+Every run ends by printing the results table exp/results.tsv (utils/show_results.sh).
 Options:
   --stage N --stop-stage N   run stages N..M (default $stage..$stop_stage)
   --corpus-dir DIR           CommonVoice release with <lang>/{train,dev,test}.tsv and clips/
@@ -28,14 +31,17 @@ Options:
                              (python -m phonasr.phonemes.build_inventory --langs L builds one from espeak-ng)
   --g2p espeak|lexicon       phoneme labels from espeak-ng or from lexicons (default: $g2p)
   --lexicon-dir DIR          <lang>.txt lexicons for --g2p lexicon
-  --nj N                     parallel jobs (default $nj)"
+  --nj N                     parallel jobs (default $nj)
+  --decode-nbest N           hypotheses kept per utterance by decoding (default $decode_nbest)"
 
 . ./cmd.sh
-. ./path.sh
 . utils/parse_options.sh
 . utils/log.sh
-
 [ $# -eq 0 ] || die "unexpected arguments: $*"
+for n in "$stage" "$stop_stage"; do
+  [[ $n =~ ^[0-9]+$ ]] || die "--stage and --stop-stage take whole numbers, got '$n'"
+done
+. ./path.sh  # after the options, so that --help and a mistyped option never start the installer
 [ -n "$corpus_dir" ] || die "pass --corpus-dir <CommonVoice release>"
 run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 manifests() { local split=$1 out="" lang; for lang in $langs; do out+="${out:+, }data/fbank/$lang/cuts_$split.jsonl.gz"; done; echo "[$out]"; }
@@ -78,4 +84,21 @@ if run_stage 4; then
   log "Stage 4: Whistle-S multilingual phoneme CTC pretraining"
   steps/train.sh --cmd "$cuda_cmd" conf/s2p_pretrain.yaml exp/s2p_pretrain \
     --set "data.train=$(manifests train)" --set "data.dev=$(manifests dev)"
+fi
+
+if run_stage 5; then
+  log "Stage 5: PER of the pretrained S2P per language"
+  for lang in $langs; do
+    for split in dev test; do
+      steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$nj" --ref-field phones --nbest "$decode_nbest" \
+        exp/s2p_pretrain "data/fbank/$lang/cuts_$split.jsonl.gz" "exp/s2p_pretrain/decode_${split}_$lang"
+      steps/score.sh --metric per --system s2p_pretrain --test-set "${split}_$lang" \
+        "exp/s2p_pretrain/decode_${split}_$lang/"{ref,hyp}.txt "exp/s2p_pretrain/decode_${split}_$lang"
+    done
+  done
+fi
+
+if [ -f exp/results.tsv ]; then
+  log "results so far (exp/results.tsv)"
+  utils/show_results.sh exp/results.tsv
 fi

@@ -20,8 +20,9 @@ corpus_dir=""   # a CommonVoice-layout release (default from conf/recipe.conf)
 nj=2            # parallel jobs for corpus building, features and decoding
 
 # conf/recipe.conf sets: target_lang, synth (true: build the corpus with espeak-ng in stage 0), g2p and lexicon
-# (phoneme labels of a real corpus), pretrained_s2p (skip stage 5 and fine-tune this checkpoint), bpe_size,
-# subset_minutes, aug_beam/aug_nbest (P2G augmentation), lda_nbest/lda_text (language-domain adaptation).
+# (phoneme labels of a real corpus), pretrained_s2p (skip stage 5 and fine-tune this checkpoint), pretrain_langs,
+# bpe_size, subset_minutes, decode_nbest, aug_beam/aug_nbest (P2G augmentation), lda_nbest/lda_text
+# (language-domain adaptation).
 . ./conf/recipe.conf
 
 help_message="Usage: $0 [options]
@@ -32,7 +33,7 @@ JSA-SPG recipe for '$target_lang'. Stages:
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
   12 S2P -> P2G decoding + WER                    13 language-domain adaptation (text only)
-  14 results table
+Every run ends by printing the results table exp/results.tsv (utils/show_results.sh).
 Options:
   --stage N --stop-stage N   run stages N..M (default $stage..$stop_stage)
   --quick <true|false>       tiny corpus and training, outputs under quick/ (default $quick)
@@ -41,11 +42,13 @@ Options:
   --nj N                     parallel jobs (default $nj)"
 
 . ./cmd.sh
-. ./path.sh
 . utils/parse_options.sh
 . utils/log.sh
-
 [ $# -eq 0 ] || die "unexpected arguments: $*"
+for n in "$stage" "$stop_stage"; do
+  [[ $n =~ ^[0-9]+$ ]] || die "--stage and --stop-stage take whole numbers, got '$n'"
+done
+. ./path.sh  # after the options, so that --help and a mistyped option never start the installer
 suffix=""
 if [ "$quick" = true ]; then
   suffix=_quick
@@ -62,9 +65,14 @@ fi
 
 # conf NAME -> conf/NAME_quick.yaml under --quick true when that file exists, else conf/NAME.yaml
 conf() { if [ -f "conf/$1$suffix.yaml" ]; then echo "conf/$1$suffix.yaml"; else echo "conf/$1.yaml"; fi; }
-# Languages of the corpus: every language folder, the target first.
-languages() { echo "$target_lang"; find "$corpus_dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | grep -vx "$target_lang" || true; }
-pretrain_languages() { languages | tail -n +2; }
+# Languages to prepare, the target first: with a pretrained S2P only the target; otherwise the target and the
+# pretraining languages (pretrain_langs, default every other language folder of the corpus).
+pretrain_languages() {
+  if [ -n "$pretrained_s2p" ]; then return 0; fi
+  if [ -n "$pretrain_langs" ]; then printf '%s\n' $pretrain_langs; return 0; fi
+  find "$corpus_dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | grep -vx "$target_lang" || true
+}
+languages() { echo "$target_lang"; pretrain_languages; }
 # "[data/fbank/a/cuts_SPLIT.jsonl.gz, data/fbank/b/...]" for the given languages, as a YAML list for --set
 manifests() { local split=$1 out="" lang; shift; for lang in "$@"; do out+="${out:+, }data/fbank/$lang/cuts_$split.jsonl.gz"; done; echo "[$out]"; }
 run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
@@ -143,21 +151,46 @@ if run_stage 7; then
   steps/train.sh --cmd "$cuda_cmd" "$(conf s2p_ft_phone_full)" exp/s2p_ft_phone_full --set "init.checkpoint=$s2p_init"
 fi
 
-# decode_s2p SYSTEM CHECKPOINT METRIC [decode options]: S2P beam search on the test sets, scored into exp/results.tsv
+# decode_set SYSTEM CHECKPOINT CUTS NAME REF_FIELD [decode options]: S2P beam search into exp/SYSTEM/decode_NAME,
+# keeping the n-best and the log-posteriors that WFST/LM decoding and marginal-likelihood rescoring read later.
+decode_set() {
+  local system=$1 model=$2 cuts=$3 name=$4 ref_field=$5; shift 5
+  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --ref-field "$ref_field" --nbest "$decode_nbest" \
+    --save-logprobs true "$@" "$model" "$cuts" "exp/$system/decode_$name"
+}
+
+# score_dir SYSTEM DECODE_DIR TEST_SET METRIC...: a results row per metric from DECODE_DIR's ref.txt and hyp.txt
+score_dir() {
+  local system=$1 dir=$2 set=$3 metric; shift 3
+  for metric in "$@"; do
+    steps/score.sh --metric "$metric" --system "$system" --test-set "$set" "$dir/ref.txt" "$dir/hyp.txt" "$dir"
+  done
+}
+
+# decode_s2p SYSTEM CHECKPOINT per|wer [decode options]: the target's test sets, PER of phoneme models, or WER
+# and CER of subword models
 decode_s2p() {
-  local system=$1 model=$2 metric=$3 ref_field=phones set; shift 3
-  [ "$metric" = per ] || ref_field=text
+  local system=$1 model=$2 metric=$3 set; shift 3
   for set in $test_sets; do
-    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --ref-field "$ref_field" "$@" \
-      "$model" "$fbank/cuts_$set.jsonl.gz" "exp/$system/decode_$set"
-    steps/score.sh --metric "$metric" --system "$system" --test-set "$set" \
-      "exp/$system/decode_$set/ref.txt" "exp/$system/decode_$set/hyp.txt" "exp/$system/decode_$set"
+    if [ "$metric" = per ]; then
+      decode_set "$system" "$model" "$fbank/cuts_$set.jsonl.gz" "$set" phones "$@"
+      score_dir "$system" "exp/$system/decode_$set" "$set" per
+    else
+      decode_set "$system" "$model" "$fbank/cuts_$set.jsonl.gz" "$set" text "$@"
+      score_dir "$system" "exp/$system/decode_$set" "$set" wer cer
+    fi
   done
 }
 
 if run_stage 8; then
-  log "Stage 8: S2P decoding: PER of the phoneme models, WER of the subword baseline"
-  [ -n "$pretrained_s2p" ] || decode_s2p s2p_pretrain exp/s2p_pretrain per
+  log "Stage 8: S2P decoding: PER of the phoneme models, WER/CER of the subword baseline"
+  if [ -z "$pretrained_s2p" ]; then
+    decode_s2p s2p_pretrain exp/s2p_pretrain per  # the target before fine-tuning: the crosslingual starting point
+    for lang in $(pretrain_languages); do         # and the pretraining languages themselves
+      decode_set s2p_pretrain exp/s2p_pretrain "data/fbank/$lang/cuts_dev.jsonl.gz" "dev_$lang" phones
+      score_dir s2p_pretrain "exp/s2p_pretrain/decode_dev_$lang" "dev_$lang" per
+    done
+  fi
   decode_s2p s2p_ft_phone exp/s2p_ft_phone per
   decode_s2p s2p_ft_phone_full exp/s2p_ft_phone_full per
   decode_s2p s2p_ft_bpe exp/s2p_ft_bpe wer
@@ -166,8 +199,7 @@ fi
 if run_stage 9; then
   log "Stage 9: SPG init: P2G and G2P trained from scratch on the 10-min S2P's hypotheses of the training set"
   for set in train dev; do
-    steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --ref-field text exp/s2p_ft_phone \
-      "$fbank/cuts_$set.jsonl.gz" "exp/s2p_ft_phone/decode_$set"
+    decode_set s2p_ft_phone exp/s2p_ft_phone "$fbank/cuts_$set.jsonl.gz" "$set" phones
     steps/make_pairs.sh "exp/s2p_ft_phone/decode_$set" "$fbank/cuts_$set.jsonl.gz" "data/pairs/spg_$set.tsv"
   done
   steps/train.sh --cmd "$cuda_cmd" "$(conf p2g)" exp/p2g_init
@@ -181,9 +213,12 @@ fi
 
 if run_stage 11; then
   log "Stage 11: P2G augmentation: JSA S2P n-best on the training set paired with the true text"
-  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --model-name s2p --ref-field text --beam "$aug_beam" \
+  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$decode_nj" --model-name s2p --ref-field phones --beam "$aug_beam" \
     --nbest "$aug_nbest" exp/jsa "$fbank/cuts_train.jsonl.gz" exp/jsa/decode_train_nbest
   steps/make_pairs.sh --nbest "$aug_nbest" exp/jsa/decode_train_nbest "$fbank/cuts_train.jsonl.gz" data/pairs/aug_train.tsv
+  # Its dev set is what the P2G reads when decoding: the JSA S2P's 1-best of the dev set.
+  decode_set jsa exp/jsa "$fbank/cuts_dev.jsonl.gz" dev phones --model-name s2p
+  steps/make_pairs.sh exp/jsa/decode_dev "$fbank/cuts_dev.jsonl.gz" data/pairs/aug_dev.tsv
   steps/train.sh --cmd "$cuda_cmd" "$(conf p2g_aug)" exp/p2g_aug
 fi
 
@@ -191,9 +226,17 @@ fi
 decode_s2p_p2g() {
   local system=$1 s2p=$2 p2g=$3 set; shift 3
   for set in $test_sets; do
-    steps/decode_p2g.sh --cuts "$fbank/cuts_$set.jsonl.gz" "$@" "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
-    steps/score.sh --metric wer --system "$system" --test-set "$set" \
-      "exp/$system/decode_p2g_$set/ref.txt" "exp/$system/decode_p2g_$set/hyp.txt" "exp/$system/decode_p2g_$set"
+    steps/decode_p2g.sh --cuts "$fbank/cuts_$set.jsonl.gz" --nbest "$decode_nbest" --save-logprobs true "$@" \
+      "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
+    score_dir "$system" "exp/$system/decode_p2g_$set" "$set" wer
+  done
+}
+
+# score_per SYSTEM S2P_SYSTEM: PER rows for a system whose S2P was decoded (and scored) as S2P_SYSTEM
+score_per() {
+  local set
+  for set in $test_sets; do
+    score_dir "$1" "exp/$2/decode_$set" "$set" per
   done
 }
 
@@ -203,6 +246,8 @@ if run_stage 12; then
   decode_s2p jsa exp/jsa per --model-name s2p
   decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
   decode_s2p_p2g jsa_aug jsa exp/p2g_aug
+  score_per spg_init s2p_ft_phone  # the S2P of each system, so the table shows PER beside WER
+  score_per jsa_aug jsa
 fi
 
 if run_stage 13; then
@@ -221,7 +266,7 @@ if run_stage 13; then
   decode_s2p_p2g jsa_lda jsa exp/p2g_lda
 fi
 
-if run_stage 14; then
-  log "Stage 14: results (exp/results.tsv)"
+if [ -f exp/results.tsv ]; then
+  log "results so far (exp/results.tsv)"
   utils/show_results.sh exp/results.tsv
 fi

@@ -13,9 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "egs/mini_pl/run.sh"
 
+# (system, test set, metric): the target's test set for every system, and the pretrained model's PER on the dev
+# set of each pretraining language of the quick corpus (es, cs).
 EXPECTED_ROWS = {
-    ("s2p_pretrain", "PER"), ("s2p_ft_phone", "PER"), ("s2p_ft_phone_full", "PER"), ("s2p_ft_bpe", "WER"),
-    ("spg_init", "WER"), ("jsa", "PER"), ("jsa", "WER"), ("jsa_aug", "WER"), ("jsa_lda", "WER"),
+    ("s2p_pretrain", "test", "PER"), ("s2p_pretrain", "dev_cs", "PER"), ("s2p_pretrain", "dev_es", "PER"),
+    ("s2p_ft_phone", "test", "PER"), ("s2p_ft_phone_full", "test", "PER"),
+    ("s2p_ft_bpe", "test", "WER"), ("s2p_ft_bpe", "test", "CER"),
+    ("spg_init", "test", "PER"), ("spg_init", "test", "WER"), ("jsa", "test", "PER"), ("jsa", "test", "WER"),
+    ("jsa_aug", "test", "PER"), ("jsa_aug", "test", "WER"), ("jsa_lda", "test", "WER"),
 }
 
 
@@ -37,9 +42,8 @@ def test_quick_recipe_fills_the_results_table(quick_run):
     lines = (quick_run / "exp/results.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["system", "test_set", "metric", "value", "errors/total", "details"]
     rows = [line.split("\t") for line in lines[1:]]
-    assert {(r[0], r[2]) for r in rows} == EXPECTED_ROWS
-    for system, test_set, _, value, errors, details in rows:
-        assert test_set == "test"
+    assert {(r[0], r[1], r[2]) for r in rows} == EXPECTED_ROWS
+    for system, _, _, value, errors, details in rows:
         assert float(value) >= 0 and "/" in errors
         assert (quick_run / details).is_file(), f"{system}: no error details at {details}"
 
@@ -53,6 +57,10 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
                  "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv"):
         assert (quick_run / path).exists(), f"missing {path}"
     assert list((quick_run / "exp/jsa/tensorboard").iterdir()), "no TensorBoard logs for JSA"
+    for decode_dir in ("exp/s2p_ft_phone/decode_test", "exp/jsa/decode_p2g_test"):  # what LM / MLS decoding reads
+        ranks = [line.split("\t")[1] for line in (quick_run / decode_dir / "nbest.txt").read_text().splitlines()]
+        assert max(map(int, ranks)) > 1, f"{decode_dir}/nbest.txt holds only 1-best hypotheses"
+        assert (quick_run / decode_dir / "logprobs.pt").is_file()
 
 
 @pytest.mark.slow
