@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Puts phonasr's environment on PATH; recipes' path.sh files source this one.
 # On first use (or when requirements change) it runs utils/install.sh, so a fresh clone sets itself up.
-PHONASR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# readlink -f: the file may be reached through a symlink (a recipe's output dir links its path.sh).
+PHONASR_ROOT=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 export PHONASR_ROOT
 _phonasr_want=$(cat "$PHONASR_ROOT/requirements/base.txt" "$PHONASR_ROOT/requirements/constraints.txt" \
   "$PHONASR_ROOT/setup.py" | sha256sum | cut -c1-16)

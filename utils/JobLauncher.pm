@@ -10,6 +10,7 @@ use warnings;
 use Cwd qw(getcwd abs_path);
 use File::Basename qw(dirname basename);
 use File::Path qw(make_path);
+use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
 our $VERSION = '1.0';
@@ -42,6 +43,23 @@ phonasr_run_task() {
 }
 BASH
 
+# The exit code of a finished child from its wait status ($?), the way bash reports it: a child killed by
+# signal S is 128 + S. `$? >> 8` alone is 0 for a killed child, which would count a killed task as a success.
+sub exit_code {
+  my ($status) = @_;
+  return $status & 127 ? 128 + ($status & 127) : $status >> 8;
+}
+
+# Ends the log of a task whose wrapper shell was killed by signal $signal before it could write the trailer
+# itself, with the same "# Ended (code N)" line, so log_state and --pick see a failed task.
+sub write_killed_trailer {
+  my ($log, $signal) = @_;
+  open(my $fh, '>>', $log) or return;
+  print $fh "# Killed by signal $signal (trailer written by the launcher)\n";
+  print $fh "# Ended (code " . (128 + $signal) . ") at " . strftime('%a %b %e %H:%M:%S %Z %Y', localtime) . "\n";
+  close $fh;
+}
+
 my $USAGE_COMMON = <<'TEXT';
   NAME=a:b  runs tasks a..b (or NAME=a: one task), replacing NAME by the task number in LOG and in the
             command; every task writes its own log, so LOG must contain NAME when there are several tasks.
@@ -52,7 +70,8 @@ my $USAGE_COMMON = <<'TEXT';
   and "# Ended (code <rc>) at <date>". The launcher exits non-zero if any task failed and names a failed log.
 Options (each takes a value):
   --pick failed|incomplete   rerun only the tasks whose log ends with a non-zero code (failed) or has no
-                             "Ended" line (incomplete: killed or never run); the others are left alone
+                             "Ended" line (incomplete: never run, or cut off by a scheduler or with the
+                             launcher itself; run.pl ends the log of a task killed under it with code 128+signal)
   --max-jobs-run N           run at most N tasks at the same time
   --num-threads N            threads each task uses (recorded in the log; requested from the scheduler)
   --mem SIZE                 memory per task, e.g. 4G
@@ -305,7 +324,7 @@ sub capture_submit {
   my $output = do { local $/; <$fh> } // '';
   close $fh;
   if ($? != 0) {
-    fatal "$prog: submission failed (exit code " . ($? >> 8) . "): @argv\n$output";
+    fatal "$prog: submission failed (exit code " . exit_code($?) . "): @argv\n$output";
   }
   return $output;
 }

@@ -87,39 +87,45 @@ install_venv() {
   echo "$want" >"$stamp"
 }
 
+# pybind11's sources, unpacked into $1 for kaldifeat's CMake (which would otherwise fetch them from GitHub).
+# Returns non-zero on failure; the caller runs it as a condition, where set -e does not apply, hence the &&s.
+fetch_pybind11() {
+  local src=$1 dl=$cache/pybind11-dl
+  [ -f "$src/CMakeLists.txt" ] && return 0
+  rm -rf "$dl" "$src" "$src.tmp" && mkdir -p "$dl" "$src.tmp" &&
+    "$venv/bin/python" -m pip download -q --no-binary :all: --no-deps -d "$dl" pybind11 &&
+    tar -xzf "$dl"/pybind11-*.tar.gz -C "$src.tmp" --strip-components=1 &&
+    mv "$src.tmp" "$src"
+}
+
 # kaldifeat has only an sdist on PyPI. It builds against the installed torch with pybind11's sources given to
-# CMake (no network during the build). A failed build is not fatal: the other fbank backends give the same
-# numbers, and `python -m phonasr.bin.doctor` reports kaldifeat as missing.
+# CMake (no network during the build). A failure anywhere (fetching pybind11 included) is not fatal: the other
+# fbank backends give the same numbers, and `python -m phonasr.bin.doctor` reports kaldifeat as missing.
 install_kaldifeat() {
   [ "$kaldifeat" = true ] || return 0
-  local stamp=$venv/.kaldifeat-stamp failed=$venv/.kaldifeat-failed want
+  local stamp=$venv/.kaldifeat-stamp failed=$venv/.kaldifeat-failed want src=$cache/pybind11
+  local build_log=$cache/kaldifeat.log
   want=$(hash_of requirements/constraints.txt)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c 'import kaldifeat' 2>/dev/null; then
     log "kaldifeat is up to date"
     return 0
   fi
   if [ -f "$failed" ] && [ "$(cat "$failed")" = "$want" ] && [ "$retry_kaldifeat" != true ]; then
-    log "kaldifeat failed to build earlier (see $cache/kaldifeat.log); not retrying (--retry-kaldifeat true to retry)"
+    log "kaldifeat failed to build earlier (see $build_log); not retrying (--retry-kaldifeat true to retry)"
     return 0
   fi
-  local src=$cache/pybind11
-  if [ ! -f "$src/CMakeLists.txt" ]; then
-    rm -rf "$cache/pybind11-dl" "$src"
-    mkdir -p "$cache/pybind11-dl" "$src"
-    "$venv/bin/python" -m pip download -q --no-binary :all: --no-deps -d "$cache/pybind11-dl" pybind11
-    tar -xzf "$cache"/pybind11-dl/pybind11-*.tar.gz -C "$src" --strip-components=1
-  fi
-  log "building kaldifeat 1.24 from source (several minutes; log: $cache/kaldifeat.log)"
-  if KALDIFEAT_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=17 -DFETCHCONTENT_SOURCE_DIR_PYBIND11=$src" \
+  log "building kaldifeat 1.24 from source (several minutes; log: $build_log)"
+  if fetch_pybind11 "$src" >"$build_log" 2>&1 &&
+     KALDIFEAT_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=17 -DFETCHCONTENT_SOURCE_DIR_PYBIND11=$src" \
      KALDIFEAT_MAKE_ARGS="-j$(nproc)" \
-     "$venv/bin/python" -m pip install --no-build-isolation kaldifeat==1.24 >"$cache/kaldifeat.log" 2>&1 &&
-     "$venv/bin/python" -c 'import kaldifeat' 2>>"$cache/kaldifeat.log"; then
+     "$venv/bin/python" -m pip install --no-build-isolation kaldifeat==1.24 >>"$build_log" 2>&1 &&
+     "$venv/bin/python" -c 'import kaldifeat' 2>>"$build_log"; then
     echo "$want" >"$stamp"
     rm -f "$failed"
   else
     echo "$want" >"$failed"
-    log "WARNING: kaldifeat did not build ($(tail -n 1 "$cache/kaldifeat.log")); continuing without it." \
-        "Fbank falls back to kaldi-native-fbank; see $cache/kaldifeat.log"
+    log "WARNING: kaldifeat did not build ($(tail -n 1 "$build_log")); continuing without it." \
+        "Fbank falls back to kaldi-native-fbank; see $build_log"
   fi
 }
 
@@ -127,7 +133,7 @@ install_k2_venv() {
   [ "$k2" = true ] || return 0
   local stamp=$venv_k2/.phonasr-stamp want py39
   want=$(hash_of requirements/k2.txt setup.py)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv_k2/bin/python" ]; then
     log ".venv-k2 is up to date"
     return 0
   fi

@@ -10,10 +10,12 @@ log() { _log_line "$*"; }
 
 die() { _log_line "ERROR: $*"; exit 1; }
 
-# Prints MSG with the location of whoever called log/die (two frames up from here).
+# Prints MSG with the location of whoever called log/die (two frames up from here). printf '%s', not echo -e:
+# messages carry paths and commands whose backslashes must reach the log as they are.
 _log_line() {
   local src=${BASH_SOURCE[2]:-bash}
-  echo -e "$(date '+%Y-%m-%d %H:%M:%S') (${src##*/}:${BASH_LINENO[1]:-0}:${FUNCNAME[2]:-main}) $1" >&2
+  printf '%s (%s:%s:%s) %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "${src##*/}" "${BASH_LINENO[1]:-0}" \
+    "${FUNCNAME[2]:-main}" "$1" >&2
 }
 
 stage_done() { [ -f "$1/.$2.done" ]; }

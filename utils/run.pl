@@ -22,7 +22,7 @@ if (!@tasks) {
 my $max_running = $opts->{max_jobs_run} || scalar @tasks;
 my $threads = $opts->{num_threads} // 1;
 
-my (%rc, %running);    # task id => exit code; child pid => task id
+my (%rc, %running);    # task id => exit code; child pid => task
 my @queue = @tasks;
 while (@queue || %running) {
   while (@queue && keys(%running) < $max_running) {
@@ -33,11 +33,14 @@ while (@queue || %running) {
            $task->{log}, $threads, $task->{cmd})
         or JobLauncher::fatal("$prog: cannot run bash: $!\n");
     }
-    $running{$pid} = $task->{id};
+    $running{$pid} = $task;
   }
   my $pid = waitpid(-1, 0);
   last if $pid < 0;
-  my $id = delete $running{$pid};
-  $rc{$id} = $? >> 8 if defined $id;
+  my $status = $?;
+  my $task = delete $running{$pid} or next;
+  $rc{$task->{id}} = JobLauncher::exit_code($status);
+  # The wrapper shell itself was killed (the OOM killer, a kill -9), so nobody wrote the log's trailer.
+  JobLauncher::write_killed_trailer($task->{log}, $status & 127) if $status & 127;
 }
 exit JobLauncher::report($prog, \%rc, @tasks);

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 INSTALL = "bash utils/install.sh"
+# The optional parts --require can make required (the names of their checks, lower-cased).
+OPTIONAL = ("gpu", "k2", "kaldifeat")
 
 
 @dataclass
@@ -48,6 +51,15 @@ def _tool_version(tool: str, args: List[str]) -> Callable[[], Optional[str]]:
     return probe
 
 
+def _ffmpeg_mp3() -> Optional[str]:
+    """The synthetic corpus is CommonVoice-style mp3 written by ffmpeg's libmp3lame encoder, which a minimal
+    ffmpeg build can lack: ffmpeg being on PATH is not enough."""
+    if shutil.which("ffmpeg") is None:
+        return None
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
+    return "libmp3lame" if re.search(r"^\s*A\S*\s+libmp3lame\b", out.stdout, re.MULTILINE) else None
+
+
 def _distribution_version(name: str) -> str:
     from importlib import metadata
 
@@ -68,6 +80,20 @@ def _gpu() -> Optional[str]:
         return None
     names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return ", ".join(names)
+
+
+def _gpu_fix() -> str:
+    """What would give this machine a usable GPU: which half is missing (a CUDA torch, a visible device) decides."""
+    try:
+        import torch
+    except ImportError:
+        return INSTALL
+    if torch.version.cuda is None:
+        return (f"torch {torch.__version__} is a CPU build: on a machine with an NVIDIA GPU, install a CUDA torch into "
+                "the base python3.11 (https://pytorch.org/get-started/locally/), then rm -rf .venv && "
+                f"{INSTALL} (it keeps that torch)")
+    return (f"torch {torch.__version__} has CUDA {torch.version.cuda} but sees no GPU: check that nvidia-smi lists "
+            "one and that CUDA_VISIBLE_DEVICES does not hide it")
 
 
 def _k2() -> Optional[str]:
@@ -113,16 +139,16 @@ def checks(profile: str, require: List[str]) -> List[Check]:
     k2_fix = f"{INSTALL} --k2 true   (then run doctor with .venv-k2/bin/python --profile k2)"
     if profile == "k2":
         return [
-            Check("torch", _torch, f"{k2_fix}", True),
+            Check("torch", _torch, k2_fix, True),
             Check("k2", _k2, k2_fix, True),
             Check("numpy", _module_version("numpy"), k2_fix, True),
             Check("phonasr.ctc", _module_version("phonasr.ctc", "phonasr"), "pip install -e . in .venv-k2", True),
         ]
     return [
         Check("torch", _torch, INSTALL, True),
-        Check("GPU", _gpu, "none found: training and decoding run on CPU (slowly)", need("gpu")),
+        Check("GPU", _gpu, _gpu_fix(), need("gpu")),
         Check("k2", _k2, k2_fix, need("k2")),
-        Check("kaldifeat", _kaldifeat, f"{INSTALL} --kaldifeat true  (build log: .cache/install/kaldifeat.log)",
+        Check("kaldifeat", _kaldifeat, f"{INSTALL} --retry-kaldifeat true  (build log: .cache/install/kaldifeat.log)",
               need("kaldifeat")),
         Check("kaldi-native-fbank", _module_version("kaldi_native_fbank"), INSTALL, False),
         Check("fbank backend", _fbank_backend, INSTALL, True),
@@ -138,6 +164,8 @@ def checks(profile: str, require: List[str]) -> List[Check]:
         Check("espeak-ng", _tool_version("espeak-ng", ["--version"]), "apt-get install espeak-ng", True),
         Check("sox", _tool_version("sox", ["--version"]), "apt-get install sox libsox-fmt-mp3", True),
         Check("ffmpeg", _tool_version("ffmpeg", ["-version"]), "apt-get install ffmpeg", True),
+        Check("ffmpeg mp3 encoder", _ffmpeg_mp3,
+              "apt-get install ffmpeg   (Debian's build has libmp3lame; the synthetic corpus is mp3)", True),
     ]
 
 
@@ -163,9 +191,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=["recipe", "k2"], default="recipe",
                         help="recipe: everything the recipes need (.venv); k2: the k2 test environment (.venv-k2)")
-    parser.add_argument("--require", default="", help="comma-separated optional parts to require: k2,kaldifeat,gpu")
+    parser.add_argument("--require", default="",
+                        help=f"comma-separated optional parts to require: {','.join(OPTIONAL)}")
     args = parser.parse_args(argv)
     require = [r for r in args.require.split(",") if r]
+    unknown = sorted(set(require) - set(OPTIONAL))
+    if unknown:  # a typo must not silently require nothing
+        parser.error(f"--require: unknown part(s) {', '.join(unknown)}; choose from {', '.join(OPTIONAL)}")
     print(f"phonasr doctor: Python {platform.python_version()} ({sys.executable}), profile {args.profile}")
     failures = run_checks(checks(args.profile, require))
     if failures:

@@ -101,6 +101,14 @@ def test_failures_are_counted_and_named(launch, tmp_path):
     assert [parse_log(tmp_path / f"log/f.{j}.log")["code"] for j in (1, 2, 3)] == ["0", "3", "0"]
 
 
+def test_task_killed_by_a_signal_fails(launch, tmp_path):
+    # The task's own shell dies of SIGKILL: its exit code is 128 + 9, as bash reports it, never 0.
+    proc = launch("JOB=1:2", "log/k.JOB.log", "[ JOB -eq 1 ] || kill -9 $$")
+    assert proc.returncode != 0
+    assert f"{launch.name}: 1 / 2 failed, log is in log/k.2.log" in proc.stderr
+    assert [parse_log(tmp_path / f"log/k.{j}.log")["code"] for j in (1, 2)] == ["0", "137"]
+
+
 def test_pick_failed_reruns_only_failed_tasks(launch, tmp_path):
     assert launch("JOB=1:4", "log/p.JOB.log", "echo first JOB; [ JOB -ne 2 ] && [ JOB -ne 3 ]").returncode != 0
     kept = {j: (tmp_path / f"log/p.{j}.log").read_text() for j in (1, 4)}
@@ -159,6 +167,20 @@ def test_run_pl_max_jobs_run_limits_concurrency(tmp_path, run_cmd):
     cmd = [str(UTILS / "run.pl"), "JOB=1:5", "log/u.JOB.log", timed_task(unlimited, 0.5)]
     assert run_cmd(cmd, cwd=tmp_path).returncode == 0
     assert max_overlap(unlimited) > 2
+
+
+def test_run_pl_task_wrapper_killed_by_a_signal_fails(tmp_path, run_cmd):
+    # $PPID of the task's shell is run.pl's wrapper shell, the one that writes the trailer: once it is killed
+    # only run.pl can tell (from the wait status) that the task failed, and it ends the log for --pick.
+    run_pl = str(UTILS / "run.pl")
+    proc = run_cmd([run_pl, "JOB=1:2", "log/w.JOB.log", "[ JOB -eq 1 ] || kill -9 $PPID"], cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "run.pl: 1 / 2 failed, log is in log/w.2.log" in proc.stderr
+    assert (tmp_path / "log/w.2.log").read_text().split("\n")[-2].startswith("# Ended (code 137) at ")
+    proc = run_cmd([run_pl, "--pick", "failed", "JOB=1:2", "log/w.JOB.log", "echo rerun JOB"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert parse_log(tmp_path / "log/w.2.log")["output"] == "rerun 2\n"
+    assert parse_log(tmp_path / "log/w.1.log")["output"] == ""
 
 
 def test_run_pl_ignores_cluster_options(tmp_path, run_cmd):
