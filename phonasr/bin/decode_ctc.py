@@ -1,8 +1,8 @@
 """CTC decoding worker for steps/decode_ctc.sh: ``decode`` one shard of a feature manifest, ``merge`` the shards.
 
 decode:  python -m phonasr.bin.decode_ctc decode [--beam 16] [--nbest 1] [--shard J/N] CKPT CUTS OUT_DIR
-         decodes the cuts J, J+N, J+2N, ... (1-based J) of CUTS (lhotse cuts with precomputed features) with the
-         prefix beam search and writes into OUT_DIR:
+         decodes the cuts J, J+N, J+2N, ... (1-based J) of CUTS (lhotse cuts with precomputed features, or with
+         audio and --on-the-fly-fbank BACKEND) with the prefix beam search and writes into OUT_DIR:
            hyp.txt     utt<TAB>text        1-best, detokenised by the checkpoint's tokenizer
            ref.txt     utt<TAB>text        supervision.text or supervision.custom["phones"] (--ref-field)
            nbest.txt   utt<TAB>rank<TAB>log-prob<TAB>text
@@ -25,6 +25,7 @@ from lhotse import CutSet
 from lhotse.cut import Cut
 
 from phonasr.ctc import prefix_beam_search
+from phonasr.data.dataset import CutFeatures, feature_frames, pad_features
 from phonasr.models.conformer import ConformerEncoder, Conv2dSubsampling
 from phonasr.models.loading import TrainedModel, load_trained_model
 from phonasr.tokenizers import Tokenizer, load_tokenizer
@@ -67,6 +68,9 @@ def get_parser() -> argparse.ArgumentParser:
     dec.add_argument("--max-frames", type=int, default=40000,
                      help="padded input frames per batch (batch size x longest utterance)")
     dec.add_argument("--shard", type=_shard, default=(1, 1), help="J/N: decode cuts J, J+N, ... (1-based)")
+    dec.add_argument("--on-the-fly-fbank", default=None, metavar="BACKEND",
+                     help="compute fbank from the cuts' audio with this backend (auto, kaldifeat, kaldi-native-fbank, "
+                          "lhotse) instead of reading stored features; same numbers as steps/make_fbank.sh")
     dec.add_argument("--save-logprobs", type=str2bool, default=False, help="true: also write logprobs.pt")
     dec.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
 
@@ -92,20 +96,18 @@ def reference(cut: Cut, field: str) -> str:
     return phones
 
 
-def shard_cuts(path: str, job: int, num_jobs: int) -> List[Cut]:
+def shard_cuts(path: str, job: int, num_jobs: int, features: CutFeatures) -> List[Cut]:
     cuts = [c for i, c in enumerate(CutSet.from_file(path)) if i % num_jobs == job - 1]
-    missing = [c.id for c in cuts if not c.has_features]
-    if missing:
-        raise ValueError(f"{path}: {len(missing)} cuts have no features (e.g. '{missing[0]}'); decode the fbank "
-                         "manifests written by steps/make_fbank.sh")
+    for cut in cuts:  # a cut without features (or audio) fails before any decoding
+        features.check(cut, path)
     return cuts
 
 
 def batches(cuts: Sequence[Cut], max_frames: int) -> Iterator[List[Cut]]:
     """Longest first, so each batch pads little; a batch's padded size stays under ``max_frames``."""
     batch: List[Cut] = []
-    for cut in sorted(cuts, key=lambda c: c.num_frames, reverse=True):
-        if batch and (len(batch) + 1) * batch[0].num_frames > max_frames:
+    for cut in sorted(cuts, key=feature_frames, reverse=True):
+        if batch and (len(batch) + 1) * feature_frames(batch[0]) > max_frames:
             yield batch
             batch = []
         batch.append(cut)
@@ -113,18 +115,16 @@ def batches(cuts: Sequence[Cut], max_frames: int) -> Iterator[List[Cut]]:
         yield batch
 
 
-def load_batch(cuts: Sequence[Cut], input_dim: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    feats = [torch.from_numpy(c.load_features()).float() for c in cuts]
+def load_batch(cuts: Sequence[Cut], input_dim: int, features: CutFeatures) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Padded features as in training (:func:`phonasr.data.dataset.pad_features`) and their lengths."""
+    feats = features.load(cuts)
     for cut, f in zip(cuts, feats):
         if f.dim() != 2 or f.size(1) != input_dim:
             raise ValueError(f"cut '{cut.id}' has features of shape {tuple(f.shape)}; the model expects "
                              f"(frames, {input_dim})")
     lengths = torch.tensor([f.size(0) for f in feats])
     # at least the front end's minimum, so a batch of very short cuts still runs (they decode to nothing)
-    padded = torch.zeros(len(feats), max(int(lengths.max()), Conv2dSubsampling.MIN_FRAMES), input_dim)
-    for i, f in enumerate(feats):
-        padded[i, : f.size(0)] = f
-    return padded, lengths
+    return pad_features(feats, min_frames=Conv2dSubsampling.MIN_FRAMES), lengths
 
 
 # ------------------------------------------------------------------------------------------------- decode
@@ -155,10 +155,12 @@ def run_decode(args: argparse.Namespace) -> None:
                          "decode_ctc decodes speech features")
     input_dim = model.encoder.config.input_dim
     job, num_jobs = args.shard
-    cuts = shard_cuts(args.cuts, job, num_jobs)
+    features = CutFeatures(args.on_the_fly_fbank)
+    cuts = shard_cuts(args.cuts, job, num_jobs, features)
     references = {c.id: reference(c, args.ref_field) for c in cuts}  # bad references fail before any decoding
-    logger.info("decoding %d cuts of %s (shard %d/%d) with model '%s' of %s on %s, beam %d, nbest %d",
-                len(cuts), args.cuts, job, num_jobs, trained.name, args.checkpoint, device, args.beam, args.nbest)
+    logger.info("decoding %d cuts of %s (shard %d/%d, %s) with model '%s' of %s on %s, beam %d, nbest %d",
+                len(cuts), args.cuts, job, num_jobs, features.describe(), trained.name, args.checkpoint, device,
+                args.beam, args.nbest)
 
     hyp_lines: List[str] = []
     ref_lines: List[str] = []
@@ -168,7 +170,7 @@ def run_decode(args: argparse.Namespace) -> None:
     encoder_s = search_s = 0.0
     start = time.time()
     for n, batch in enumerate(batches(cuts, args.max_frames), start=1):
-        feats, lengths = load_batch(batch, input_dim)
+        feats, lengths = load_batch(batch, input_dim, features)
         t0 = time.time()
         with torch.no_grad():
             log_probs, out_lens = model(feats.to(device), lengths.to(device))

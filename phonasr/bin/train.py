@@ -5,6 +5,8 @@
 
 Rerunning with the same --exp-dir resumes from exp-dir/last.pt. Outputs: final.pt (average of the best
 checkpoints), best-step*.pt, last.pt, train.log, curves.png, tensorboard/, train.config.yaml, train.versions.json.
+Under torchrun the config's ``distributed: {timeout_min: 120}`` bounds how long a rank waits in a collective
+(e.g. for rank 0's validation) before the job fails.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import List, Optional
 
-from phonasr.train.distributed import DistContext
+from phonasr.train.distributed import DistContext, DistSettings
 from phonasr.train.trainer import Trainer
 from phonasr.utils.config import load_config
 from phonasr.utils.logging import setup_logging
@@ -34,7 +36,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> None:
     args = get_parser().parse_args(argv)
     config = load_config(args.config, args.overrides)
-    dist = DistContext.from_env((config.get("train") or {}).get("device", "auto"))
+    dist = DistContext.from_env((config.get("train") or {}).get("device", "auto"), DistSettings.from_config(config))
     log_name = "train.log" if dist.is_main else f"log/train.rank{dist.rank}.log"
     setup_logging(args.exp_dir / log_name)
     try:

@@ -14,12 +14,15 @@ for a small corpus. A training dataset holds one :class:`OnTheFlyFbank` and call
 
 The result has the same numbers and framing (``FbankConfig.snip_edges``) as features stored by
 ``steps/make_fbank.sh`` with the same backend, so a model trained one way decodes the other. Run it inside
-DataLoader workers (``num_workers > 0``) so extraction overlaps training.
+DataLoader workers (``num_workers > 0``) so extraction overlaps training. phonasr's own training and decoding
+datasets (``data.on_the_fly_fbank``, :class:`phonasr.data.dataset.CutFeatures`) take the unpadded matrices of
+:meth:`OnTheFlyFbank.features` and pad them exactly as they pad stored features, so both give the same batches.
 """
 from __future__ import annotations
 
-from typing import Iterable, Tuple
+from typing import Iterable, List, Tuple
 
+import numpy as np
 import torch
 from lhotse.cut import Cut
 
@@ -41,9 +44,13 @@ class OnTheFlyFbank:
         self.config = config or FbankConfig()
         self.backend = create_backend(backend, self.config, device=device)
 
+    def features(self, cuts: Iterable[Cut]) -> List[np.ndarray]:
+        """One unpadded ``(frames, num_mel_bins)`` float32 matrix per cut, in order: for callers that pad batches
+        their own way (phonasr's training and decoding datasets pad stored and on-the-fly features alike)."""
+        return self.backend.compute([load_samples(cut, self.config.sample_rate) for cut in cuts])
+
     def __call__(self, cuts: Iterable[Cut]) -> Tuple[torch.Tensor, torch.Tensor]:
-        waves = [load_samples(cut, self.config.sample_rate) for cut in cuts]
-        feats = self.backend.compute(waves)
+        feats = self.features(cuts)
         lengths = torch.tensor([f.shape[0] for f in feats], dtype=torch.int64)
         batch = torch.full((len(feats), int(lengths.max()) if feats else 0, self.config.num_mel_bins), LOG_FLOOR,
                            dtype=torch.float32)

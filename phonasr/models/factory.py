@@ -60,6 +60,14 @@ def model_config(cfg: Mapping[str, Any]) -> ConformerConfig | TransformerConfig:
     return config_cls(**values)
 
 
+def architecture(cfg: Mapping[str, Any]) -> ConformerConfig | TransformerConfig:
+    """The parts of a ``model:`` section that the weights depend on or that change what the model computes:
+    its typed config with dropout zeroed. Dropout is a training choice, free to differ when a run starts from
+    another run's weights; two sections with equal architectures load each other's weights with the same meaning
+    (``num_heads`` changes no weight shape, so a strict ``load_state_dict`` alone would not notice it)."""
+    return dataclasses.replace(model_config(cfg), dropout=0.0)
+
+
 def build_model(cfg: Mapping[str, Any], vocab_size: int, input_vocab_size: Optional[int] = None) -> CtcModel:
     """A freshly initialised CTC model with ``vocab_size`` outputs (id 0 = blank).
 

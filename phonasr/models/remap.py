@@ -2,8 +2,10 @@
 
 Rows of symbols that both inventories share (by name) keep what pretraining learnt; blank is id 0 in every
 phonasr tokenizer and is always carried over, whatever its name. Symbols new to the model start either from the
-mean of the old rows (an "average symbol", close to what the encoder already emits, so fine-tuning starts from
-a sensible posterior) or from the default initialisation of a fresh linear layer.
+mean of the old non-blank rows (``mean``: an "average symbol", close to what the encoder already emits, so
+fine-tuning starts from a sensible posterior) or from the default initialisation of a fresh linear layer
+(``random``). Blank stays out of the mean: CTC trains its row to win on most frames, and a new symbol that
+inherits part of it would start out firing on silence and between phonemes.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import List, Sequence
 import torch
 from torch import nn
 
-INIT_CHOICES = ("mean", "default")
+NEW_ROW_INITS = ("mean", "random")
 
 
 @dataclass
@@ -31,9 +33,10 @@ class RemapReport:
 
 def remap_output_layer(model: nn.Module, old_symbols: Sequence[str], new_symbols: Sequence[str],
                        init: str = "mean") -> RemapReport:
-    """Replace ``model.output`` (a Linear over ``old_symbols``) by one over ``new_symbols``, in place."""
-    if init not in INIT_CHOICES:
-        raise ValueError(f"init must be one of {INIT_CHOICES}, got {init!r}")
+    """Replace ``model.output`` (a Linear over ``old_symbols``) by one over ``new_symbols``, in place; ``init``
+    (one of :data:`NEW_ROW_INITS`) sets the rows of symbols ``old_symbols`` lacks."""
+    if init not in NEW_ROW_INITS:
+        raise ValueError(f"init must be one of {', '.join(NEW_ROW_INITS)}, got {init!r}")
     old: nn.Linear = model.output
     if old.out_features != len(old_symbols):
         raise ValueError(f"the model's output layer has {old.out_features} rows but {len(old_symbols)} old symbols "
@@ -59,9 +62,9 @@ def remap_output_layer(model: nn.Module, old_symbols: Sequence[str], new_symbols
                 continue
             fresh.append(symbol)
             if init == "mean":
-                new.weight[j] = old.weight.mean(dim=0)
+                new.weight[j] = old.weight[1:].mean(dim=0)  # row 0 is blank
                 if old.bias is not None:
-                    new.bias[j] = old.bias.mean()
+                    new.bias[j] = old.bias[1:].mean()
     kept = set(copied) | {old_symbols[0]}
     dropped = [s for s in old_symbols if s not in kept]
     model.output = new

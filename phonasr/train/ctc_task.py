@@ -1,6 +1,7 @@
 """Acoustic CTC training: features -> phonemes (S2P) or subwords / characters (the subword baseline).
 
-Config keys read here (besides the trainer's ``train``/``data``/``optim``/``schedule``):
+Config keys read here (besides the trainer's ``train``/``data``/``optim``/``schedule``), parsed by
+:meth:`CtcSettings.from_config`:
 
 ``tokenizer_dir``   lang dir whose tokenizer maps the targets to ids (``data/lang_phone``, ``data/lang_bpe500_pl``)
 ``target_field``    ``phones`` (supervision.custom["phones"]) or ``text`` (supervision.text)
@@ -8,30 +9,106 @@ Config keys read here (besides the trainer's ``train``/``data``/``optim``/``sche
 ``spec_augment``    SpecAugment settings (omit or null for none); only applied in training
 ``ctc_backend``     ``auto`` | ``torch`` | ``k2`` (``phonasr.ctc.ctc_loss``)
 ``dev_metric``      ``per`` | ``wer`` | ``cer`` scored on greedy hypotheses (default: per for phones, wer for text)
-``init``            ``{checkpoint: path, remap_output: bool, model_name: name in that checkpoint}``: start from
-                    another run (its model called ``model_name``, else the one named like ours, else its only one),
-                    re-mapping the output layer onto this tokenizer's symbols for crosslingual FT
+``init``            start from another run (:class:`InitSettings`): ``{checkpoint: path, model_name: name in that
+                    checkpoint, remap_output: bool, new_rows: mean | random}``. The model is always the one
+                    this config's ``model:`` section describes (so fine-tuning may change e.g. dropout); the
+                    checkpoint's weights must fit it exactly. ``remap_output`` re-maps the output layer onto this
+                    tokenizer's symbols for crosslingual FT; ``new_rows`` initialises the rows of new symbols.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
 from lhotse.cut import Cut
+from torch import nn
 
+from phonasr.ctc import BACKENDS as CTC_BACKENDS
 from phonasr.ctc import ctc_loss
-from phonasr.data.dataset import Batch
-from phonasr.models import build_model, remap_output_layer, subsampled_lengths
+from phonasr.data.dataset import Batch, feature_frames
+from phonasr.models import (
+    NEW_ROW_INITS,
+    ConformerConfig,
+    architecture,
+    build_model,
+    model_config,
+    remap_output_layer,
+    subsampled_lengths,
+)
+from phonasr.scoring.error_rate import METRICS
 from phonasr.tokenizers import load_tokenizer
-from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
+from phonasr.train.checkpoint import ModelSpec, StoredModel, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.dev_scoring import GreedyDevScore
+from phonasr.train.settings import parse_section
 from phonasr.train.specaugment import SpecAugment
 from phonasr.train.task import Models, Task
 
 log = logging.getLogger(__name__)
 
 TARGET_FIELDS = ("phones", "text")
+
+
+@dataclasses.dataclass
+class InitSettings:
+    """The ``init:`` section of a ctc task: the run to start from.
+
+    ``new_rows`` (with ``remap_output``) initialises the output rows of symbols the source model never had:
+
+    * ``mean`` (default): the mean of the source's *non-blank* rows (weights and biases). The new symbol then
+      starts as an "average phoneme": its logit is the mean of the known phonemes' logits, high where speech is
+      and low where blank wins, so fine-tuning starts from a sensible posterior and mainly has to tell it apart
+      from its neighbours. Blank is left out because its row is trained to win on most frames (CTC's peaky
+      alignments); averaging it in would pull new symbols towards firing on silence and between phonemes.
+    * ``random``: the default initialisation of a fresh linear layer (small random logits): nothing assumed
+      about the new symbols, which also breaks the symmetry of many new rows starting from one mean.
+    """
+
+    checkpoint: Optional[str] = None
+    model_name: Optional[str] = None
+    remap_output: bool = False
+    new_rows: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.new_rows not in NEW_ROW_INITS:
+            raise ValueError(f"init.new_rows must be one of {', '.join(NEW_ROW_INITS)}, not {self.new_rows!r}")
+
+
+@dataclasses.dataclass
+class CtcSettings:
+    """The top-level keys of a ctc task config, checked before any tokenizer or data is read."""
+
+    tokenizer_dir: str
+    model: Dict[str, Any]
+    target_field: str = "phones"
+    dev_metric: str = ""               # empty: per for phones, wer for text
+    model_name: str = "s2p"
+    ctc_backend: str = "auto"
+    spec_augment: Optional[SpecAugment] = None
+    init: InitSettings = dataclasses.field(default_factory=InitSettings)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CtcSettings:
+        missing = [k for k in ("tokenizer_dir", "model") if not config.get(k)]
+        if missing:
+            raise ValueError(f"a ctc task config needs {' and '.join(missing)}")
+        if not isinstance(model_config(config["model"]), ConformerConfig):
+            raise ValueError("a ctc task's model must be {type: conformer, ...}: it reads speech features")
+        augment = config.get("spec_augment")
+        settings = cls(tokenizer_dir=str(config["tokenizer_dir"]), model=dict(config["model"]),
+                       target_field=config.get("target_field", "phones"), dev_metric=config.get("dev_metric") or "",
+                       model_name=str(config.get("model_name", "s2p")), ctc_backend=config.get("ctc_backend", "auto"),
+                       spec_augment=parse_section(SpecAugment, augment, "spec_augment") if augment else None,
+                       init=parse_section(InitSettings, config.get("init"), "init"))
+        if settings.target_field not in TARGET_FIELDS:
+            raise ValueError(f"target_field must be one of {', '.join(TARGET_FIELDS)}, not '{settings.target_field}'")
+        settings.dev_metric = settings.dev_metric or ("per" if settings.target_field == "phones" else "wer")
+        if settings.dev_metric not in METRICS:
+            raise ValueError(f"dev_metric must be one of {', '.join(METRICS)}, not '{settings.dev_metric}'")
+        if settings.ctc_backend not in CTC_BACKENDS:
+            raise ValueError(f"ctc_backend must be one of {', '.join(CTC_BACKENDS)}, not '{settings.ctc_backend}'")
+        return settings
 
 
 def min_ctc_frames(ids: List[int]) -> int:
@@ -42,33 +119,33 @@ def min_ctc_frames(ids: List[int]) -> int:
 class CtcTask(Task):
     def __init__(self, config: Mapping[str, Any], device: torch.device) -> None:
         super().__init__(config, device)
-        if "tokenizer_dir" not in config or "model" not in config:
-            raise ValueError("a ctc task config needs tokenizer_dir and model")
-        self.tokenizer_dir = str(config["tokenizer_dir"])
+        self.settings = CtcSettings.from_config(config)
+        self.tokenizer_dir = self.settings.tokenizer_dir
         self.tokenizer = load_tokenizer(self.tokenizer_dir)
-        self.target_field = config.get("target_field", "phones")
-        if self.target_field not in TARGET_FIELDS:
-            raise ValueError(f"target_field must be one of {', '.join(TARGET_FIELDS)}, not '{self.target_field}'")
-        self.dev_metric = config.get("dev_metric", "per" if self.target_field == "phones" else "wer")
+        self.target_field = self.settings.target_field
+        self.dev_metric = self.settings.dev_metric
         self.error_rate_name = self.dev_metric.upper()
-        self.model_name = config.get("model_name", "s2p")
-        self.ctc_backend = config.get("ctc_backend", "auto")
-        augment = config.get("spec_augment")
-        self.spec_augment = SpecAugment(**augment) if augment else None
+        self.model_name = self.settings.model_name
+        self.ctc_backend = self.settings.ctc_backend
+        self.spec_augment = self.settings.spec_augment
 
     # ------------------------------------------------------------------------------------------ models
     def build_models(self) -> Models:
-        return {self.model_name: build_model(dict(self.config["model"]), self.tokenizer.vocab_size)}
+        return {self.model_name: build_model(self.settings.model, self.tokenizer.vocab_size)}
 
     def initialize(self, models: Models) -> Models:
-        init = self.config.get("init") or {}
-        path = init.get("checkpoint")
-        if not path:
+        """Load ``init.checkpoint`` into the model built from this config (re-mapping its output layer with
+        ``init.remap_output``); the model section stays this config's, which is what checkpoints record and what
+        a resumed run rebuilds."""
+        init = self.settings.init
+        if not init.checkpoint:
             return models
-        source = stored_model(load_model_checkpoint(path), path, init.get("model_name"), prefer=self.model_name)
-        if not init.get("remap_output", False):
+        path = init.checkpoint
+        source = stored_model(load_model_checkpoint(path), path, init.model_name, prefer=self.model_name)
+        model = models[self.model_name]
+        if not init.remap_output:
             source.check_symbols("output", self.tokenizer.symbols, self.tokenizer_dir)
-            models[self.model_name].load_state_dict(source.state)
+            self._load_source(model, source)
             log.info("initialised %s from %s (model '%s')", self.model_name, path, source.name)
             return models
         spec = source.spec
@@ -76,14 +153,29 @@ class CtcTask(Task):
             raise ValueError(f"{path} records neither the symbols nor the lang dir of model '{source.name}', so its "
                              "output layer cannot be re-mapped")
         old_symbols = list(spec.output_symbols or load_tokenizer(spec.output_dir).symbols)
-        old_model = build_model(dict(spec.config), len(old_symbols))
-        old_model.load_state_dict(source.state)
-        report = remap_output_layer(old_model, old_symbols, list(self.tokenizer.symbols))
-        log.info("initialised %s from %s (model '%s'); %s", self.model_name, path, source.name, report.summary())
-        return {self.model_name: old_model}
+        model.output = nn.Linear(model.output.in_features, len(old_symbols))  # the source's output size
+        self._load_source(model, source)
+        report = remap_output_layer(model, old_symbols, list(self.tokenizer.symbols), init=init.new_rows)
+        log.info("initialised %s from %s (model '%s'); %s; new rows: %s", self.model_name, path, source.name,
+                 report.summary(), init.new_rows)
+        return models
+
+    def _load_source(self, model: nn.Module, source: StoredModel) -> None:
+        """Strictly load ``source``'s weights: another architecture must fail here, naming both model sections,
+        not train a half-initialised model. Dropout may differ (a training choice, no weights depend on it)."""
+        ours = self.settings.model
+        if architecture(source.spec.config) != architecture(ours):
+            raise ValueError(f"model '{source.name}' of {source.path} has the architecture {source.spec.config}, "
+                             f"this config's model section is {ours}: fine-tuning needs the same sizes (only dropout "
+                             "may differ); copy the pretraining config's model section")
+        try:
+            model.load_state_dict(source.state)
+        except RuntimeError as e:
+            raise ValueError(f"the weights of model '{source.name}' of {source.path} do not fit the model of this "
+                             f"config's model section {ours}: {e}") from e
 
     def checkpoint_metadata(self) -> Dict[str, Any]:
-        spec = ModelSpec(dict(self.config["model"]), self.tokenizer_dir, list(self.tokenizer.symbols))
+        spec = ModelSpec(dict(self.settings.model), self.tokenizer_dir, list(self.tokenizer.symbols))
         return {"tokenizer_dir": self.tokenizer_dir, "symbols": list(self.tokenizer.symbols),
                 "target_field": self.target_field, **specs_metadata({self.model_name: spec})}
 
@@ -106,7 +198,7 @@ class CtcTask(Task):
     def keep_cut(self, cut: Cut) -> bool:
         sup = cut.supervisions[0]
         ids = self._encode(cut.id, self._label(cut.id, sup.text or "", (sup.custom or {}).get("phones")))
-        out_frames = int(subsampled_lengths(torch.tensor([cut.num_frames]))[0])  # the Conformer's ×4 front end
+        out_frames = int(subsampled_lengths(torch.tensor([feature_frames(cut)]))[0])  # the Conformer's ×4 front end
         return bool(ids) and out_frames >= min_ctc_frames(ids)
 
     def _batch_targets(self, batch: Batch) -> Tuple[List[str], List[List[int]]]:

@@ -8,13 +8,24 @@ settings that must match for such a resume. Acoustic tasks use :func:`feature_da
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Protocol
+import logging
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Protocol
 
-from phonasr.data.dataset import Batch, ResumableSampler, load_cuts, make_loader, make_sampler, parse_manifests
+from phonasr.data.dataset import (
+    Batch,
+    CutFeatures,
+    ResumableSampler,
+    load_cuts,
+    make_loader,
+    make_sampler,
+    parse_manifests,
+)
 from phonasr.train.settings import parse_section
 
 if TYPE_CHECKING:
     from phonasr.train.task import Task
+
+log = logging.getLogger(__name__)
 
 
 class ResumableBatches(Protocol):
@@ -44,6 +55,14 @@ class FeatureDataSettings:
     dev_max_duration: Optional[float] = None
     num_buckets: int = 10
     num_workers: int = 2
+    # null: the stored fbank of steps/make_fbank.sh; a backend name (auto, kaldifeat, kaldi-native-fbank,
+    # lhotse): compute fbank from the cuts' audio while batching, with the settings of stored features
+    on_the_fly_fbank: Optional[str] = None
+
+
+def feature_data_settings(section: Optional[Mapping[str, Any]]) -> FeatureDataSettings:
+    """The ``data:`` section of an acoustic task (unknown keys are errors)."""
+    return parse_section(FeatureDataSettings, section, "data")
 
 
 def feature_data(task: Task, seed: int, world_size: int, rank: int) -> TrainingData:
@@ -52,16 +71,18 @@ def feature_data(task: Task, seed: int, world_size: int, rank: int) -> TrainingD
     The task may rewrite the training manifests (:meth:`Task.train_manifests`, e.g. JSA's oversampled labelled
     subset) and reject cuts it cannot learn from (:meth:`Task.keep_cut`, counted and logged).
     """
-    d = parse_section(FeatureDataSettings, task.config.get("data"), "data")
+    d = feature_data_settings(task.config.get("data"))
     if d.train is None or d.dev is None:
         raise ValueError("the config needs data.train and data.dev cut manifests")
-    train_cuts, report = load_cuts(parse_manifests(task.train_manifests(d.train)), task.keep_cut, seed)
+    features = CutFeatures(d.on_the_fly_fbank)
+    train_cuts, report = load_cuts(parse_manifests(task.train_manifests(d.train)), task.keep_cut, seed, features)
     report.log("train set")
-    dev_cuts, dev_report = load_cuts(parse_manifests(d.dev), task.keep_cut, seed)
+    dev_cuts, dev_report = load_cuts(parse_manifests(d.dev), task.keep_cut, seed, features)
     dev_report.log("dev set")
+    log.info("features: %s", features.describe())
     sampler = ResumableSampler(make_sampler(train_cuts, d.max_duration, shuffle=True, num_buckets=d.num_buckets,
-                                            seed=seed, world_size=world_size, rank=rank))
+                                            seed=seed), world_size=world_size, rank=rank)
     dev_sampler = make_sampler(dev_cuts, d.dev_max_duration or d.max_duration, shuffle=False,
                                num_buckets=d.num_buckets, seed=seed)
-    return TrainingData(sampler=sampler, train_loader=make_loader(sampler, d.num_workers, seed),
-                        dev_loader=make_loader(dev_sampler, d.num_workers, seed))
+    return TrainingData(sampler=sampler, train_loader=make_loader(sampler, d.num_workers, seed, features),
+                        dev_loader=make_loader(dev_sampler, d.num_workers, seed, features))

@@ -3,15 +3,39 @@
 torchrun exports ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``; a plain ``python -m phonasr.bin.train`` has none of
 them and runs as a world of one. Every collective the trainer needs goes through :class:`DistContext`, so the
 training loop reads the same whether one process or many are running.
+
+The process group's timeout is the ``distributed:`` config section's (:class:`DistSettings`): validation and
+checkpoint averaging run on rank 0 while the other ranks wait in a collective, and torch's default (10 minutes
+for NCCL) would kill a large dev set's validation.
 """
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
-from typing import Any, List
+from typing import Any, List, Mapping, Optional
 
 import torch
 import torch.distributed as dist
+
+from phonasr.train.settings import parse_section
+
+
+@dataclass
+class DistSettings:
+    """The ``distributed:`` section of a training config (only used under torchrun)."""
+
+    # minutes a rank may wait in a collective (e.g. for rank 0's validation, or a slow checkpoint write) before
+    # the job fails; generous, because a hung job is rare and a killed validation loses the epoch
+    timeout_min: float = 120.0
+
+    def __post_init__(self) -> None:
+        if not self.timeout_min > 0:
+            raise ValueError(f"distributed.timeout_min must be positive, got {self.timeout_min}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DistSettings:
+        return parse_section(cls, config.get("distributed"), "distributed")
 
 
 @dataclass
@@ -30,11 +54,13 @@ class DistContext:
         return self.world_size > 1
 
     @classmethod
-    def from_env(cls, device: str = "auto") -> DistContext:
+    def from_env(cls, device: str = "auto", settings: Optional[DistSettings] = None) -> DistContext:
         """Join the process group torchrun describes (nccl on GPU, gloo on CPU), or run alone without one.
 
-        ``device``: ``auto`` (the local GPU when there is one), ``cpu`` or ``cuda``.
+        ``device``: ``auto`` (the local GPU when there is one), ``cpu`` or ``cuda``; ``settings``: the
+        collectives' timeout (default :class:`DistSettings`).
         """
+        settings = settings or DistSettings()
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -49,7 +75,8 @@ class DistContext:
         else:
             dev = torch.device("cpu")
         if world_size > 1 and not dist.is_initialized():
-            dist.init_process_group(backend="nccl" if use_cuda else "gloo", rank=rank, world_size=world_size)
+            dist.init_process_group(backend="nccl" if use_cuda else "gloo", rank=rank, world_size=world_size,
+                                    timeout=datetime.timedelta(minutes=settings.timeout_min))
         return cls(rank=rank, local_rank=local_rank, world_size=world_size, device=dev)
 
     def barrier(self) -> None:

@@ -11,7 +11,8 @@ from lhotse import CutSet, Fbank, FbankConfig, NumpyFilesWriter, Recording, Supe
 
 from phonasr.bin import decode_ctc
 from phonasr.ctc import ctc_loss
-from phonasr.models import build_model, subsampled_lengths
+from phonasr.features import OnTheFlyFbank
+from phonasr.models import build_model, load_trained_model, subsampled_lengths
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
 from phonasr.train.checkpoint import model_checkpoint
 from phonasr.utils.io import atomic_torch_save, load_checkpoint
@@ -90,6 +91,29 @@ def test_decode_rejects_a_mismatched_tokenizer_and_an_unknown_model(setup, tmp_p
     with pytest.raises(ValueError, match=r"cut 'utt\d' has no supervision.custom\['phones'\]"):
         decode_ctc.main(["decode", "--ref-field", "phones", str(ckpt), str(no_phones), str(tmp_path / "x")])
     assert not (tmp_path / "x").exists()
+
+
+def test_decode_computes_fbank_from_audio_on_request(setup, tmp_path):
+    """Audio-only cuts decode with --on-the-fly-fbank: the log-posteriors are the model's output on the backend's
+    fbank of each cut (padded as in training); without the option they are refused before any decoding."""
+    ckpt, manifest, _ = setup
+    audio_only = tmp_path / "cuts_audio.jsonl.gz"
+    CutSet.from_file(manifest).drop_features().to_file(audio_only)
+    with pytest.raises(ValueError, match="has no features; .*--on-the-fly-fbank"):
+        decode_ctc.main(["decode", str(ckpt), str(audio_only), str(tmp_path / "x")])
+    out = tmp_path / "fly"
+    decode_ctc.main(["decode", "--beam", "4", "--save-logprobs", "true", "--max-frames", "600",
+                     "--on-the-fly-fbank", "kaldi-native-fbank", str(ckpt), str(audio_only), str(out)])
+    logprobs = load_checkpoint(out / "logprobs.pt")
+    trained = load_trained_model(ckpt)
+    fbank = OnTheFlyFbank("kaldi-native-fbank")
+    cuts = list(CutSet.from_file(audio_only))
+    assert sorted(logprobs) == sorted(c.id for c in cuts)
+    for cut in cuts:
+        feats = torch.from_numpy(fbank.features([cut])[0])[None]
+        with torch.no_grad():
+            expected, _ = trained.model(feats, torch.tensor([feats.size(1)]))
+        torch.testing.assert_close(logprobs[cut.id], expected[0], atol=1e-4, rtol=1e-4)
 
 
 def _without_phones(cut):

@@ -1,6 +1,7 @@
 """The phoneme CTC task with the real tokenizer, Conformer and CTC loss: filtering, loss, validation, remap."""
 from __future__ import annotations
 
+import pytest
 import torch
 from synthetic import UNITS
 
@@ -8,7 +9,7 @@ from phonasr.data.dataset import load_cuts, make_loader, make_sampler, parse_man
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
 from phonasr.train.checkpoint import model_checkpoint
 from phonasr.train.ctc_task import CtcTask, min_ctc_frames
-from phonasr.utils.io import atomic_torch_save
+from phonasr.utils.io import atomic_torch_save, load_checkpoint
 
 
 def ctc_config(tmp_path, units, **extra):
@@ -38,15 +39,78 @@ def test_filters_short_cuts_and_validates(tmp_path, feature_corpus):
     assert metrics["utts"] == 8 and metrics["error_rate"] > 0 and metrics["loss"] > 0
 
 
-def test_initialises_from_checkpoint_with_remapped_output(tmp_path):
-    source = CtcTask(ctc_config(tmp_path, UNITS), torch.device("cpu"))
+def save_source(tmp_path, **model) -> tuple:
+    """A "pretrained" phoneme model over UNITS (tiny, one block, dropout 0.1 unless ``model`` says otherwise)."""
+    config = ctc_config(tmp_path, UNITS)
+    config["model"].update(model)
+    source = CtcTask(config, torch.device("cpu"))
     models = source.build_models()
     atomic_torch_save(model_checkpoint(models, source.config, source.checkpoint_metadata()), tmp_path / "src.pt")
-    new_units = ["b", "a", "z"]
-    target = CtcTask(ctc_config(tmp_path, new_units, init={"checkpoint": str(tmp_path / "src.pt"),
-                                                           "remap_output": True}), torch.device("cpu"))
+    return models["s2p"], str(tmp_path / "src.pt")
+
+
+def fine_tune(tmp_path, units, init, **model) -> CtcTask:
+    config = ctc_config(tmp_path, units, init=init)
+    config["model"].update(model)
+    return CtcTask(config, torch.device("cpu"))
+
+
+def test_initialises_from_checkpoint_with_remapped_output(tmp_path):
+    old, path = save_source(tmp_path)
+    target = fine_tune(tmp_path, ["b", "a", "z"], {"checkpoint": path, "remap_output": True})
     out = target.initialize(target.build_models())["s2p"].output
-    old = models["s2p"].output
     assert out.out_features == 4
-    torch.testing.assert_close(out.weight[1], old.weight[UNITS.index("b") + 1])  # shared symbols keep their row
-    torch.testing.assert_close(out.weight[2], old.weight[UNITS.index("a") + 1])
+    torch.testing.assert_close(out.weight[0], old.output.weight[0])  # blank
+    torch.testing.assert_close(out.weight[1], old.output.weight[UNITS.index("b") + 1])  # shared symbols keep their row
+    torch.testing.assert_close(out.weight[2], old.output.weight[UNITS.index("a") + 1])
+    # "z" is new: by default the mean of the old non-blank rows
+    torch.testing.assert_close(out.weight[3], old.output.weight[1:].mean(0))
+    torch.testing.assert_close(out.bias[3], old.output.bias[1:].mean())
+
+
+def test_new_rows_setting_chooses_how_new_symbols_start(tmp_path):
+    old, path = save_source(tmp_path)
+    target = fine_tune(tmp_path, ["b", "z"], {"checkpoint": path, "remap_output": True, "new_rows": "random"})
+    out = target.initialize(target.build_models())["s2p"].output
+    torch.testing.assert_close(out.weight[1], old.output.weight[UNITS.index("b") + 1])
+    assert not torch.allclose(out.weight[2], old.output.weight[1:].mean(0))
+    with pytest.raises(ValueError, match="init.new_rows must be one of mean, random, not 'zero'"):
+        fine_tune(tmp_path, ["b", "z"], {"checkpoint": path, "remap_output": True, "new_rows": "zero"})
+    with pytest.raises(ValueError, match="unknown init settings: remap"):
+        fine_tune(tmp_path, ["b", "z"], {"checkpoint": path, "remap": True})
+
+
+def test_fine_tuning_builds_the_model_of_its_own_config(tmp_path):
+    """The fine-tuning config's dropout is honoured; the encoder carries the pretrained weights; the checkpoint
+    records the model that was trained, so a resumed run rebuilds the same."""
+    old, path = save_source(tmp_path, dropout=0.1)
+    for remap in (True, False):
+        target = fine_tune(tmp_path, ["b", "a", "z"] if remap else UNITS, {"checkpoint": path, "remap_output": remap},
+                           dropout=0.3)
+        model = target.initialize(target.build_models())["s2p"]
+        assert {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)} == {0.3}
+        for name, value in old.encoder.state_dict().items():
+            torch.testing.assert_close(model.encoder.state_dict()[name], value)
+        recorded = target.checkpoint_metadata()["model_specs"]["s2p"]["config"]
+        assert recorded == target.config["model"] and recorded["dropout"] == 0.3
+
+
+@pytest.mark.parametrize("model", [{"num_blocks": 2}, {"num_heads": 2}, {"d_model": 64, "ffn_dim": 128}])
+def test_a_fine_tuning_config_with_another_architecture_fails_clearly(tmp_path, model):
+    _, path = save_source(tmp_path)
+    for remap in (True, False):  # num_heads changes no weight shape: only the architecture check can catch it
+        target = fine_tune(tmp_path, ["b", "a", "z"] if remap else UNITS, {"checkpoint": path, "remap_output": remap},
+                           **model)
+        with pytest.raises(ValueError, match=r"model 's2p' of .*src.pt has the architecture .* this config's model "
+                                             r"section is .*: fine-tuning needs the same sizes"):
+            target.initialize(target.build_models())
+
+
+def test_weights_that_do_not_fit_the_recorded_architecture_fail_clearly(tmp_path):
+    _, path = save_source(tmp_path)
+    ckpt = load_checkpoint(path)
+    ckpt["models"]["s2p"] = {k: v for k, v in ckpt["models"]["s2p"].items() if "blocks.0.conv" not in k}
+    atomic_torch_save(ckpt, path)
+    target = fine_tune(tmp_path, ["b", "z"], {"checkpoint": path, "remap_output": True})
+    with pytest.raises(ValueError, match=r"(?s)the weights of model 's2p' of .*src.pt do not fit .*Missing key"):
+        target.initialize(target.build_models())
