@@ -4,6 +4,7 @@
 set -euo pipefail
 
 bpe_size=500
+strip_length=true
 help_message="Usage: $0 [options] <data-dir> <lang> [\"<pretraining langs>\"]
  e.g.: $0 --bpe-size 500 data pl \"cs de es\"
 Reads <data-dir>/manifests/<lang>/cuts_train.jsonl.gz (transcripts; phones are checked when present) and writes:
@@ -14,7 +15,9 @@ Reads <data-dir>/manifests/<lang>/cuts_train.jsonl.gz (transcripts; phones are c
   <data-dir>/lang_char_<lang>/      characters, ▁ between words
 each with tokens.txt (<blk> = 0) and tokenizer.yaml.
 Options:
-  --bpe-size N   BPE vocabulary size (default: $bpe_size)"
+  --bpe-size N          BPE vocabulary size (default: $bpe_size)
+  --strip-length BOOL   phoneme units without length marks (ː), as Whistle; false needs inventories built with
+                        them and manifests segmented the same way (default: $strip_length)"
 
 . utils/log.sh
 . utils/parse_options.sh
@@ -32,6 +35,7 @@ manifest=$data/manifests/$lang/cuts_train.jsonl.gz
 [ -f "$manifest" ] || die "$manifest does not exist; run the manifest stage first"
 
 marker=make_lang_${lang}_bpe$bpe_size
+[ "$strip_length" = true ] || marker+=_keep_length  # other units: not the lang dirs built before
 if stage_done "$data" "$marker"; then
   log "lang dirs for $lang (BPE $bpe_size) already built; skipping (remove $data/.$marker.done to redo)"
   exit 0
@@ -39,5 +43,5 @@ fi
 
 log "lang dirs for $lang, pretraining languages '${pretrain}', BPE size $bpe_size"
 python -m phonasr.bin.make_lang --data-dir "$data" --lang "$lang" --pretrain-langs "$pretrain" \
-  --bpe-size "$bpe_size"
+  --bpe-size "$bpe_size" --strip-length "$strip_length"
 mark_done "$data" "$marker"

@@ -10,6 +10,7 @@ lang=
 priority=
 g2p=espeak
 lexicon=
+strip_length=true
 help_message="Usage: $0 [options] <train-cuts.jsonl.gz> <out-dir>
  e.g.: $0 --minutes 10 data/fbank/pl/cuts_train.jsonl.gz data/subset/pl
 Writes <out-dir>/cuts_train[_<name>].jsonl.gz (cuts with supervision.custom[\"phones\"]), coverage[_<name>].txt,
@@ -21,7 +22,9 @@ Options:
   --lang LANG      target language (default: supervision.language of the cuts)
   --priority \"P...\" phonemes to favour (default: the paper's list for the language, in espeak-ng spelling)
   --g2p SRC        pronunciation for cuts without manifest phones: espeak|lexicon|none (default: $g2p)
-  --lexicon FILE   word<TAB>phonemes lexicon, with --g2p lexicon"
+  --lexicon FILE   word<TAB>phonemes lexicon, with --g2p lexicon
+  --strip-length BOOL  drop length marks (ː) as Whistle when pronouncing; false needs inventories built with
+                   them (default: $strip_length)"
 
 . utils/log.sh
 . utils/parse_options.sh
@@ -40,7 +43,7 @@ if stage_done "$out_dir" "$marker"; then
   exit 0
 fi
 
-opts=(--g2p "$g2p")
+opts=(--g2p "$g2p" --strip-length "$strip_length")
 if [ -n "$count" ]; then opts+=(--count "$count"); else opts+=(--minutes "$minutes"); fi
 [ -z "$name" ] || opts+=(--name "$name")
 [ -z "$lang" ] || opts+=(--lang "$lang")

@@ -3,8 +3,9 @@
 #   local/commonvoice/prepare.sh [options] <corpus-dir> <lang> <out-dir>
 #   e.g. local/commonvoice/prepare.sh corpus pl data/manifests/pl
 # Writes <out-dir>/cuts_{train,dev,test}.jsonl.gz (normalised text, speakers, ground-truth phones when the
-# release has phonemes.tsv), lhotse's cv-<lang>_{recordings,supervisions}_<split>.jsonl.gz, rejects.tsv and
-# summary.json. Bad rows are rejected with file and line, never fatal; an unknown TSV layout is.
+# release has phonemes.tsv), lhotse's cv-<lang>_{recordings,supervisions}_<split>.jsonl.gz, rejects.tsv,
+# digits.tsv (kept transcripts with digits, left as they are) and summary.json. Bad rows are rejected with file
+# and line, never fatal; an unknown TSV layout is.
 # Guarded by <out-dir>/.prepare.done (lhotse's own rerun check never matches the files it writes).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ min_duration=0.5     # seconds; shorter clips are rejected
 max_duration=20      # seconds; longer clips are rejected
 check_audio=true     # decode every clip once (finds truncated mp3s; ~10 ms per clip)
 kaldi_dir=""         # also export Kaldi data dirs <kaldi-dir>/<split>
+strip_length=true    # drop length marks (ː) when segmenting phonemes.tsv, as Whistle; false needs inventories with them
 
 help_message="Usage: $0 [options] <corpus-dir> <lang> <out-dir>
 Prepare <corpus-dir>/<lang> (CommonVoice layout) into lhotse manifests and cuts in <out-dir>.
@@ -21,7 +23,8 @@ Options:
   --min-duration SECONDS   (default: $min_duration)
   --max-duration SECONDS   (default: $max_duration)
   --check-audio true|false decode every clip once to find corrupt files (default: $check_audio)
-  --kaldi-dir DIR          also write Kaldi data dirs DIR/<split> (default: none)"
+  --kaldi-dir DIR          also write Kaldi data dirs DIR/<split> (default: none)
+  --strip-length true|false  merge long phonemes into short ones in the ground truth (default: $strip_length)"
 
 . utils/parse_options.sh
 . utils/log.sh
@@ -40,6 +43,7 @@ fi
 kaldi_opt=()
 [ -z "$kaldi_dir" ] || kaldi_opt=(--kaldi-dir "$kaldi_dir")
 python -m phonasr.bin.prepare_commonvoice --num-jobs "$nj" --min-duration "$min_duration" \
-  --max-duration "$max_duration" --check-audio "$check_audio" "${kaldi_opt[@]}" "$corpus" "$lang" "$out"
+  --max-duration "$max_duration" --check-audio "$check_audio" --strip-length "$strip_length" "${kaldi_opt[@]}" \
+  "$corpus" "$lang" "$out"
 mark_done "$out" prepare
 log "prepared $lang: $(tr -d ' \n' <"$out/summary.json")"

@@ -1,11 +1,13 @@
 """Attach phoneme labels to a cut manifest that has none (a real CommonVoice release), for phoneme CTC.
 
-    python -m phonasr.bin.add_phones [--g2p espeak|lexicon] [--lexicon FILE] [--lang pl] IN.jsonl.gz OUT.jsonl.gz
+    python -m phonasr.bin.add_phones [--g2p espeak|lexicon] [--lexicon FILE] [--lang pl] [--strip-length true]
+        IN.jsonl.gz OUT.jsonl.gz
 
 Every cut gets supervision.custom["phones"] from its normalised text, through espeak-ng or a lexicon (cuts that
 already carry phones keep them). Cuts that cannot be pronounced (a word missing from the lexicon, a phoneme
 outside the inventory, an empty result) are left out of OUT and listed in OUT's ``.rejects.tsv`` with the reason;
 missing lexicon words are counted in ``.missing_words.txt``. Counts in = kept + rejected are logged.
+A regional language code (CommonVoice's ``sv-SE``) uses its base language's inventory and espeak-ng voice.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from typing import Sequence
 from lhotse import CutSet
 
 from phonasr.data.subset import cut_phones, with_phones
-from phonasr.phonemes import IpaSegmenter, load_inventory
+from phonasr.phonemes import IpaSegmenter
+from phonasr.phonemes.ipa import STRIP_LENGTH
 from phonasr.phonemes.pronouncer import SOURCES, make_pronouncer
+from phonasr.utils.cli import str2bool
 from phonasr.utils.io import atomic_path, atomic_write_text
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -34,7 +38,11 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--g2p", choices=SOURCES, default="espeak", help="pronunciation source (default: %(default)s)")
     parser.add_argument("--lexicon", type=Path, default=None, help="word<TAB>phonemes file, for --g2p lexicon")
     parser.add_argument("--lang", default=None, help="language of the inventory (default: the supervisions')")
-    parser.add_argument("--voice", default=None, help="espeak-ng voice (default: the language code)")
+    parser.add_argument("--voice", default=None,
+                        help="espeak-ng voice (default: the language's, e.g. sv for sv-SE, en-us for en)")
+    parser.add_argument("--strip-length", type=str2bool, default=STRIP_LENGTH,
+                        help="true|false: drop length marks as Whistle; false needs inventories built with them "
+                             "(default: %(default)s)")
     return parser
 
 
@@ -49,9 +57,9 @@ def main(argv: Sequence[str] = tuple(sys.argv[1:])) -> None:
     lang = args.lang or next((s.language for c in cuts for s in c.supervisions if s.language), None)
     if lang is None:
         raise SystemExit(f"{args.cuts}: supervisions name no language; pass --lang")
-    inventory = load_inventory(lang)
-    pronouncer = make_pronouncer(args.g2p, lang, IpaSegmenter(inventory), args.lexicon, args.voice)
-    phones, rejected, missing = cut_phones(cuts, inventory, pronouncer)
+    segmenter = IpaSegmenter.for_language(lang, args.strip_length)
+    pronouncer = make_pronouncer(args.g2p, lang, segmenter, args.lexicon, args.voice)
+    phones, rejected, missing = cut_phones(cuts, segmenter.units, pronouncer)
     labelled = CutSet.from_cuts(with_phones(c, phones[c.id]) for c in cuts if c.id in phones)
     with atomic_path(args.out) as tmp:
         labelled.to_file(tmp)

@@ -12,6 +12,8 @@ writes under --data-dir:
 Each dir gets tokens.txt, tokenizer.yaml and make_lang.{config.yaml,versions.json}. The training transcripts are
 ``supervision.text`` of <data-dir>/manifests/<lang>/cuts_train.jsonl.gz; where the manifests of these languages
 carry ``custom["phones"]`` they are checked against the inventories, so a mismatch stops here, not in training.
+A regional language code (CommonVoice's ``sv-SE``) uses its base language's inventory; its manifests stay under
+the code as given. ``--strip-length`` must match how the manifests' phones were segmented (default: stripped).
 """
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 from lhotse import CutSet
 
 from phonasr.phonemes import MULTILINGUAL, load_inventory
+from phonasr.phonemes.ipa import STRIP_LENGTH
 from phonasr.tokenizers import BpeTokenizer, CharTokenizer, PhonemeTokenizer, Tokenizer, save_tokenizer
+from phonasr.utils.cli import str2bool
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
 
@@ -38,6 +42,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", required=True, help="target language code (an inventory name), e.g. pl")
     parser.add_argument("--pretrain-langs", default="", help="space-separated pretraining languages")
     parser.add_argument("--bpe-size", type=int, default=500, help="BPE vocabulary size (default: %(default)s)")
+    parser.add_argument("--strip-length", type=str2bool, default=STRIP_LENGTH,
+                        help="true|false: phoneme units without length marks, as Whistle; false needs inventories "
+                             "built with them (default: %(default)s)")
     return parser
 
 
@@ -89,16 +96,18 @@ def main(argv: Sequence[str] = tuple(sys.argv[1:])) -> None:
     data_dir: Path = args.data_dir
     pretrain = [lang for lang in args.pretrain_langs.split() if lang != args.lang]
     langs = [args.lang, *pretrain]
-    config = {"lang": args.lang, "pretrain_langs": pretrain, "bpe_size": args.bpe_size, "data_dir": str(data_dir)}
+    config = {"lang": args.lang, "pretrain_langs": pretrain, "bpe_size": args.bpe_size, "data_dir": str(data_dir),
+              "strip_length": args.strip_length}
+    inventories = {lang: load_inventory(lang, strip_length=args.strip_length) for lang in langs}
 
-    shared_units = sorted({u for lang in langs for u in load_inventory(lang)}) if pretrain \
-        else load_inventory(MULTILINGUAL)
+    shared_units = sorted({u for units in inventories.values() for u in units}) if pretrain \
+        else load_inventory(MULTILINGUAL, strip_length=args.strip_length)
     shared = PhonemeTokenizer.from_units(shared_units, "+".join(langs) if pretrain else MULTILINGUAL)
     write_lang_dir(shared, data_dir / "lang_phone", config)
 
     target_rows: List[Transcript] = []
     for lang in langs:
-        tokenizer = PhonemeTokenizer.from_units(load_inventory(lang), lang)
+        tokenizer = PhonemeTokenizer.from_units(inventories[lang], lang)
         rows = read_manifest(data_dir, lang, required=lang == args.lang)
         check_phones(rows, tokenizer, lang)
         write_lang_dir(tokenizer, data_dir / f"lang_phone_{lang}", config)

@@ -29,8 +29,10 @@ from phonasr.data.subset import (
     resolve_priority,
     select_labelled_subset,
 )
-from phonasr.phonemes import IpaSegmenter, load_inventory
+from phonasr.phonemes import IpaSegmenter
+from phonasr.phonemes.ipa import STRIP_LENGTH
 from phonasr.phonemes.pronouncer import make_pronouncer
+from phonasr.utils.cli import str2bool
 from phonasr.utils.io import atomic_path, atomic_write_text
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -58,7 +60,11 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--g2p", choices=("espeak", "lexicon", "none"), default="espeak",
                         help="pronunciation source for cuts without manifest phones (default: %(default)s)")
     parser.add_argument("--lexicon", type=Path, default=None, help="word<TAB>phonemes file, for --g2p lexicon")
-    parser.add_argument("--voice", default=None, help="espeak-ng voice (default: the language code)")
+    parser.add_argument("--voice", default=None,
+                        help="espeak-ng voice (default: the language's, e.g. sv for sv-SE, en-us for en)")
+    parser.add_argument("--strip-length", type=str2bool, default=STRIP_LENGTH,
+                        help="true|false: drop length marks as Whistle when pronouncing; false needs inventories "
+                             "built with them (default: %(default)s)")
     return parser
 
 
@@ -93,7 +99,8 @@ def main(argv: Sequence[str] = tuple(sys.argv[1:])) -> None:
         raise SystemExit(f"{args.cuts} does not exist")
     cuts = CutSet.from_file(args.cuts).to_eager()
     lang = args.lang or detect_language(cuts, args.cuts)
-    inventory = load_inventory(lang)
+    segmenter = IpaSegmenter.for_language(lang, args.strip_length)
+    inventory = segmenter.units
     requested = args.priority.split() if args.priority is not None else None
     priority, unresolved = resolve_priority(lang, inventory, requested)
     if unresolved:
@@ -102,8 +109,7 @@ def main(argv: Sequence[str] = tuple(sys.argv[1:])) -> None:
     config = SubsetConfig(minutes=args.minutes, count=args.count, priority=priority,
                           priority_weight=args.priority_weight, min_count=args.min_count,
                           priority_min_count=args.priority_min_count)
-    pronouncer = None if args.g2p == "none" else make_pronouncer(args.g2p, lang, IpaSegmenter(inventory),
-                                                                  args.lexicon, args.voice)
+    pronouncer = None if args.g2p == "none" else make_pronouncer(args.g2p, lang, segmenter, args.lexicon, args.voice)
     result = select_labelled_subset(cuts, lang, inventory, config, pronouncer, unresolved)
     suffix = f"_{args.name}" if args.name else ""
     write_outputs(result, args.out_dir, suffix, args.lexicon if args.g2p == "lexicon" else None)

@@ -6,7 +6,9 @@ Outputs, in ``data/manifests/<lang>/``:
   writes (same ids, fields and raw sentence), for every clip that could be read;
 * ``cuts_<split>.jsonl.gz`` -- one supervision per cut, text normalised, ``custom["phones"]`` the segmented
   ground-truth phonemes when the release has ``phonemes.tsv`` (synthetic corpora);
-* ``rejects.tsv`` -- every row that did not make it into the cuts, with file, line and reason.
+* ``rejects.tsv`` -- every row that did not make it into the cuts, with file, line and reason;
+* ``digits.tsv`` -- every kept utterance whose transcript has digits, with file and line: numbers are left as
+  they are (no per-language verbaliser), so this is the list to fix or filter by hand.
 
 Why not call lhotse's recipe: it drops rows whose clip is missing after a log line only, and one unreadable
 clip stops the whole language. Here bad input never stops preparation and never disappears: rows in = kept +
@@ -17,14 +19,17 @@ from __future__ import annotations
 import csv
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Iterator, Optional
 
 from lhotse import CutSet, MonoCut, Recording, RecordingSet, SupervisionSegment, SupervisionSet
 
 from phonasr.data.rejects import RejectLog
+from phonasr.data.synth.layout import tsv_text
 from phonasr.data.text_norm import normalise_text
+from phonasr.phonemes import IpaSegmenter, UnknownPhonemeError
+from phonasr.phonemes.ipa import STRIP_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,26 @@ class PrepareOptions:
     max_duration: float = 20.0
     check_audio: bool = True  # decode every clip once (catches truncated mp3s whose header looks fine)
     num_jobs: int = 2
+    strip_length: bool = STRIP_LENGTH  # how phonemes.tsv IPA is segmented (phonasr.phonemes.ipa says why)
+
+
+@dataclass(frozen=True)
+class DigitTranscript:
+    """A kept utterance whose transcript has digits; they are left as they are, and listed in digits.tsv."""
+
+    split: str
+    file: str
+    line: int  # 1-based line of the row in ``file`` (the header is line 1)
+    utt_id: str
+    text: str  # the normalised transcript, as the cut carries it
+
+
+DIGIT_COLUMNS = tuple(f.name for f in fields(DigitTranscript))
+
+
+def digits_tsv(digits: list[DigitTranscript]) -> str:
+    """digits.tsv: a header, then one row per utterance with digits."""
+    return tsv_text([DIGIT_COLUMNS, *(astuple(d) for d in digits)])
 
 
 @dataclass
@@ -67,7 +92,7 @@ class SplitResult:
     rejected: int
     hours: float
     speakers: set[str]
-    with_digits: int  # kept cuts whose text has digits (left as they are; reported)
+    with_digits: list[DigitTranscript]  # kept cuts whose text has digits (left as they are; reported)
 
 
 def read_release_tsv(path: Path, split: str, rejects: RejectLog) -> Iterator[TsvRow]:
@@ -112,17 +137,13 @@ def load_recording(clip: Path, check_audio: bool) -> Recording:
 class PhonemeLabeller:
     """Turns a release's phonemes.tsv entries into inventory units (space-separated) or a reject reason."""
 
-    def __init__(self, phonemes_tsv: Path, lang: str) -> None:
-        from phonasr.phonemes import IpaSegmenter, load_inventory
-
+    def __init__(self, phonemes_tsv: Path, lang: str, strip_length: bool = STRIP_LENGTH) -> None:
         self.path = phonemes_tsv
         self.table = read_phonemes_tsv(phonemes_tsv)
-        self.segmenter = IpaSegmenter(load_inventory(lang))
+        self.segmenter = IpaSegmenter.for_language(lang, strip_length)
 
     def label(self, clip_path: str) -> tuple[Optional[str], int, str]:
         """(units or None, line of phonemes.tsv, reason of failure)."""
-        from phonasr.phonemes import UnknownPhonemeError
-
         if clip_path not in self.table:
             return None, 0, "no ground-truth phonemes for this clip"
         line, ipa = self.table[clip_path]
@@ -144,6 +165,7 @@ def prepare_split(lang_dir: Path, lang: str, split: str, rejects: RejectLog, opt
     recordings = _load_recordings(rows, lang_dir / "clips", tsv, split, rejects, options)
     loaded = [row for row in rows if row.utt_id in recordings]
     cuts = []
+    digits = []
     for row in loaded:
         recording = recordings[row.utt_id]
         supervision = _cut_supervision(row, recording, lang, options, labeller)
@@ -153,13 +175,15 @@ def prepare_split(lang_dir: Path, lang: str, split: str, rejects: RejectLog, opt
             continue
         cuts.append(MonoCut(id=row.utt_id, start=0.0, duration=recording.duration, channel=0,
                             recording=recording, supervisions=[supervision]))
+        if any(ch.isdigit() for ch in supervision.text):
+            digits.append(DigitTranscript(split, str(tsv), row.line, row.utt_id, supervision.text))
     return SplitResult(
         recordings=RecordingSet.from_recordings(recordings[row.utt_id] for row in loaded),
         supervisions=SupervisionSet.from_segments(_lhotse_supervision(row, recordings[row.utt_id], lang)
                                                   for row in loaded),
         cuts=CutSet.from_cuts(cuts), rows=rows_in, rejected=rejects.count(split),
         hours=sum(c.duration for c in cuts) / 3600, speakers={c.supervisions[0].speaker for c in cuts},
-        with_digits=sum(any(ch.isdigit() for ch in c.supervisions[0].text) for c in cuts))
+        with_digits=digits)
 
 
 def _drop_duplicates(rows: list[TsvRow], tsv: Path, split: str, rejects: RejectLog) -> list[TsvRow]:
@@ -264,14 +288,14 @@ def prepare_language(corpus_dir: Path, lang: str, options: PrepareOptions, rejec
     lang_dir = corpus_dir / lang
     check_layout(lang_dir, splits)
     phonemes_tsv = lang_dir / "phonemes.tsv"
-    labeller = PhonemeLabeller(phonemes_tsv, lang) if phonemes_tsv.is_file() else None
+    labeller = PhonemeLabeller(phonemes_tsv, lang, options.strip_length) if phonemes_tsv.is_file() else None
     results = {}
     for split in splits:
         result = prepare_split(lang_dir, lang, split, rejects, options, labeller)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(rejects.reasons(split).items())) or "none"
         logger.info("%s %s: %d rows in = %d kept + %d rejected (%s); %.2f h, %d speakers, %d transcripts with "
                     "digits (kept as they are)", lang, split, result.rows, len(result.cuts), result.rejected,
-                    reasons, result.hours, len(result.speakers), result.with_digits)
+                    reasons, result.hours, len(result.speakers), len(result.with_digits))
         results[split] = result
     overlap = speaker_overlap(results)
     if overlap:

@@ -29,6 +29,7 @@ from lhotse import CutSet
 from lhotse.cut import Cut
 from lhotse.utils import fastcopy
 
+from phonasr.data.text_norm import base_language
 from phonasr.phonemes import MissingPronunciationError, UnknownPhonemeError
 from phonasr.phonemes.pronouncer import Pronouncer
 
@@ -86,9 +87,10 @@ class SubsetResult:
 
 def resolve_priority(lang: str, inventory: Sequence[str], requested: Optional[Sequence[str]] = None,
                      ) -> Tuple[List[str], List[str]]:
-    """Priority phonemes as inventory units: (resolved, not in the inventory). Default: the paper's list."""
-    wanted = list(requested) if requested is not None else PAPER_PRIORITY.get(lang, [])
-    spelling = ESPEAK_SPELLING.get(lang, {})
+    """Priority phonemes as inventory units: (resolved, not in the inventory). Default: the paper's list (of the
+    base language for a regional code such as ``pl-PL``)."""
+    wanted = list(requested) if requested is not None else PAPER_PRIORITY.get(base_language(lang), [])
+    spelling = ESPEAK_SPELLING.get(base_language(lang), {})
     units = set(inventory)
     resolved: List[str] = []
     unresolved: List[str] = []

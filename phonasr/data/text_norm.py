@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 _LATIN = string.ascii_lowercase
+_CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"  # the Russian alphabet, which Kyrgyz and Tatar extend
 # Lower-case letters of each language. Loan-word letters that real transcripts contain (q, v, x in Polish) are
 # included; letters of other scripts are not.
 ALPHABETS: dict[str, str] = {
@@ -29,7 +30,9 @@ ALPHABETS: dict[str, str] = {
     "sv": _LATIN + "åäöé",
     "cs": _LATIN + "áčďéěíňóřšťúůýž",
     "tr": "abcçdefgğhıijklmnoöprsştuüvyzâîû" + "qwx",
-    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "ru": _CYRILLIC,
+    "ky": _CYRILLIC + "ңөү",
+    "tt": _CYRILLIC + "әөүҗңһ",
 }
 APOSTROPHES = "'’ʼ`´"
 # An apostrophe is part of a word only between two letters (l'uomo, don't); elsewhere it is a quote mark.

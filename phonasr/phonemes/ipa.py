@@ -6,10 +6,15 @@ Conventions (shared by the inventories, the segmenter and every manifest):
 * Tie bars (U+0361, U+035C) are removed: ``t͡ɕ`` and ``tɕ`` are one unit spelled ``tɕ``. espeak-ng prints ties
   only when asked to (``--tie``), lexicons often have them; removing them makes both agree.
 * Stress (ˈ ˌ) and syllable (.) marks are prosody, not phonemes: stripped, as the Whistle lexicons did.
-* Length (ː, ˑ) is KEPT by default: it is contrastive in cs, de, nl, sv, tr and marks Italian geminates, so a
-  shared inventory that dropped it would merge phonemes of the pretraining languages. (The targets pl and id
-  never get a length mark from espeak-ng, so the choice does not change their phonemes.) ``strip_length=True``
-  merges long and short units for experiments that want the Whistle-style inventory.
+* Length (ː, ˑ) is STRIPPED by default (:data:`STRIP_LENGTH`), as the Whistle lexicons did: the paper's
+  multilingual S2P and its crosslingual fine-tuning map phonemes between languages by IPA symbol, and a unit
+  ``aː`` that only some languages have would keep the long vowels of cs, de, en, nl, sv, tr ... apart from the
+  short ones every language shares (CTC also models duration poorly: a long vowel is a run of frames either
+  way). The price is that length contrasts (Czech, Swedish, Italian geminates) are merged; the inventories and
+  every worker that segments IPA take ``--strip-length false`` for experiments that want them, with
+  inventories rebuilt the same way (``python -m phonasr.phonemes.build_inventory --strip-length false``).
+  The targets are barely affected: espeak-ng gives Indonesian no length mark, and Polish one only rarely (in
+  the inventory's 21,000-item sample only where it reads the digit 0: ``zˈɛrɔː``; the word *zero* is ``zˈɛrɔ``).
 * espeak-ng language-switch markers such as ``(en)`` ... ``(pl)`` are removed; the phonemes between them stay,
   because the synthetic speech pronounces them that way.
 
@@ -29,6 +34,8 @@ TIE_BARS = "\u0361\u035c"
 STRESS_MARKS = "ˈˌ"
 SYLLABLE_MARKS = "."
 LENGTH_MARKS = "ːˑ"
+# Whether length marks are stripped unless asked otherwise (see the module docstring for why).
+STRIP_LENGTH = True
 # Modifier letters that belong to the preceding letter (not combining characters, so listed explicitly).
 MODIFIER_LETTERS = "ʲʰʷˠˤ˞ⁿˡʼ" + LENGTH_MARKS
 # Stops and fricatives for the affricate rule: a stop followed by a fricative within one espeak phoneme.
@@ -39,7 +46,7 @@ AFFRICATE_FRICATIVES = "szʃʒɕʑʂʐfvθðxç"
 LANGUAGE_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)?\)")
 
 
-def normalise_ipa(ipa: str, strip_marks: bool = True, strip_length: bool = False) -> str:
+def normalise_ipa(ipa: str, strip_marks: bool = True, strip_length: bool = STRIP_LENGTH) -> str:
     """Apply the conventions above to an IPA string; whitespace (word boundaries) is kept as single spaces."""
     text = unicodedata.normalize("NFC", LANGUAGE_SWITCH.sub("", ipa))
     removed = TIE_BARS

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 from typing import List, Optional, Protocol
 
-from phonasr.phonemes.espeak import EspeakG2P
+from phonasr.phonemes.espeak import EspeakG2P, default_voice
 from phonasr.phonemes.lexicon import Lexicon
 from phonasr.phonemes.segmenter import IpaSegmenter
 
@@ -26,7 +26,8 @@ class Pronouncer(Protocol):
 
 def make_pronouncer(source: str, lang: str, segmenter: IpaSegmenter, lexicon: Optional[Path] = None,
                     voice: Optional[str] = None) -> Pronouncer:
-    """The pronunciation source ``source`` (espeak|lexicon) for ``lang``; ``voice`` defaults to the language code."""
+    """The pronunciation source ``source`` (espeak|lexicon) for ``lang``; ``voice`` defaults to the language's
+    (:func:`~phonasr.phonemes.espeak.default_voice`: the base language of ``sv-SE``, ``en-us`` for ``en``)."""
     if source == "lexicon":
         if lexicon is None:
             raise SystemExit("the lexicon pronunciation source needs a lexicon file (--lexicon FILE)")
@@ -35,5 +36,5 @@ def make_pronouncer(source: str, lang: str, segmenter: IpaSegmenter, lexicon: Op
                     table.num_variants_ignored)
         return table
     if source == "espeak":
-        return EspeakG2P(voice or lang, segmenter)
+        return EspeakG2P(voice or default_voice(lang), segmenter)
     raise SystemExit(f"unknown pronunciation source '{source}'; choose from {', '.join(SOURCES)}")

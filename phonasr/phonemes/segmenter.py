@@ -7,9 +7,11 @@ longest unit that matches. Spaces (word boundaries) separate words but do not be
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable, List, Optional
 
-from phonasr.phonemes.ipa import is_modifier, normalise_ipa
+from phonasr.phonemes.inventory import INVENTORY_DIR, load_inventory
+from phonasr.phonemes.ipa import STRIP_LENGTH, is_modifier, normalise_ipa
 
 
 class UnknownPhonemeError(ValueError):
@@ -28,7 +30,7 @@ class UnknownPhonemeError(ValueError):
 class IpaSegmenter:
     """Cut IPA strings into units of a fixed inventory by longest match."""
 
-    def __init__(self, units: Iterable[str], strip_marks: bool = True, strip_length: bool = False) -> None:
+    def __init__(self, units: Iterable[str], strip_marks: bool = True, strip_length: bool = STRIP_LENGTH) -> None:
         self.strip_marks = strip_marks
         self.strip_length = strip_length
         normalised = {self.normalise(u) for u in units}
@@ -38,6 +40,13 @@ class IpaSegmenter:
         self.units = sorted(normalised)
         self._unit_set = frozenset(normalised)
         self._max_len = max((len(u) for u in normalised), default=0)
+
+    @classmethod
+    def for_language(cls, lang: str, strip_length: bool = STRIP_LENGTH,
+                     inventory_dir: Path = INVENTORY_DIR) -> IpaSegmenter:
+        """The segmenter of ``lang``'s inventory (its base language's for ``sv-SE``); inventory and input follow
+        the same length convention, so ``units`` are exactly the tokens a segmentation can produce."""
+        return cls(load_inventory(lang, inventory_dir, strip_length), strip_length=strip_length)
 
     def normalise(self, ipa: str) -> str:
         return normalise_ipa(ipa, strip_marks=self.strip_marks, strip_length=self.strip_length)

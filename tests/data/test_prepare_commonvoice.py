@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from lhotse import load_manifest
 
 from phonasr.bin import prepare_commonvoice
@@ -21,10 +23,16 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def test_prepare_writes_cuts_with_phones_and_lhotse_manifests(tiny_corpus, tmp_path):
+def read_kaldi(path: Path) -> dict[str, str]:
+    """A Kaldi table file as key -> rest of the line."""
+    return dict(line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines())
+
+
+def test_prepare_writes_cuts_with_phones_and_lhotse_manifests(tiny_corpus, tmp_path, repo_root):
     root, _ = tiny_corpus
     out = tmp_path / "manifests" / "pl"
-    prepare_commonvoice.main([str(root), "pl", str(out), "--kaldi-dir", str(tmp_path / "kaldi" / "pl")])
+    kaldi = tmp_path / "kaldi" / "pl"
+    prepare_commonvoice.main([str(root), "pl", str(out), "--kaldi-dir", str(kaldi)])
     inventory = set(load_inventory("pl"))
     for split in ("train", "dev", "test"):
         rows = read_rows(root / "pl" / f"{split}.tsv")
@@ -42,10 +50,32 @@ def test_prepare_writes_cuts_with_phones_and_lhotse_manifests(tiny_corpus, tmp_p
         supervisions = load_manifest(out / f"cv-pl_supervisions_{split}.jsonl.gz")
         assert len(recordings) == len(supervisions) == len(rows)
         assert {s.text for s in supervisions} == {r["sentence"] for r in rows}  # lhotse keeps the raw sentence
+        check_kaldi_dir(kaldi / split, cuts, by_id, repo_root)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["train"]["rejected"] == 0
     assert read_rows(out / "rejects.tsv") == []
-    assert (tmp_path / "kaldi" / "pl" / "train" / "wav.scp").is_file()
+    assert read_rows(out / "digits.tsv") == [] and summary["train"]["with_digits"] == 0
+
+
+def check_kaldi_dir(data: Path, cuts, rows: dict[str, dict[str, str]], repo_root: Path) -> None:
+    """The exported Kaldi dir holds the kept cuts under <client_id>-<clip> ids, passes utils/validate_data_dir.sh,
+    and its wav.scp command decodes each clip."""
+    utt = {f"{rows[c.id]['client_id']}-{c.id}": c for c in cuts}
+    assert read_kaldi(data / "text") == {u: c.supervisions[0].text for u, c in utt.items()}
+    utt2spk = read_kaldi(data / "utt2spk")
+    assert utt2spk == {u: rows[c.id]["client_id"] for u, c in utt.items()}
+    assert all(u.startswith(spk + "-") for u, spk in utt2spk.items())
+    spk2utt = {spk: utts.split() for spk, utts in read_kaldi(data / "spk2utt").items()}
+    assert sorted(spk2utt) == sorted(set(utt2spk.values()))
+    assert {u: spk for spk, utts in spk2utt.items() for u in utts} == utt2spk
+    check = subprocess.run(["bash", "utils/validate_data_dir.sh", str(data)], cwd=repo_root, capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stderr
+    recording, command = next(iter(read_kaldi(data / "wav.scp").items()))
+    assert command.endswith("|")
+    decoded = subprocess.run(["bash", "-c", command[:-1]], capture_output=True, check=True).stdout
+    samples, rate = sf.read(io.BytesIO(decoded))
+    assert abs(len(samples) / rate - {c.id: c for c in cuts}[recording].duration) < 0.05
 
 
 def corrupt_release(lang_dir: Path) -> dict[str, str]:
@@ -126,3 +156,41 @@ def test_unknown_tsv_layout_names_missing_columns(corpus_copy, tmp_path):
     assert result.returncode == 1
     assert "dev.tsv" in result.stderr and "'client_id', 'sentence'" in result.stderr
     assert not (out / "cuts_train.jsonl.gz").exists()  # checked before any work
+
+
+def set_sentence(tsv: Path, row: int, sentence: str) -> tuple[int, str]:
+    """Replace the sentence of data row ``row`` (0-based) of a release TSV; return its line number and clip."""
+    lines = tsv.read_text(encoding="utf-8").splitlines()
+    fields = lines[row + 1].split("\t")
+    fields[2] = sentence
+    lines[row + 1] = "\t".join(fields)
+    tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return row + 2, fields[1]
+
+
+def test_transcripts_with_digits_are_kept_and_listed_with_file_and_line(corpus_copy, tmp_path):
+    root, _ = corpus_copy
+    line, clip = set_sentence(root / "pl" / "train.tsv", 2, "Mam 3 koty i 25 rybek.")
+    out = tmp_path / "manifests"
+    prepare_commonvoice.main([str(root), "pl", str(out)])
+    assert read_rows(out / "digits.tsv") == [{"split": "train", "file": str(root / "pl" / "train.tsv"),
+                                              "line": str(line), "utt_id": Path(clip).stem,
+                                              "text": "mam 3 koty i 25 rybek"}]
+    assert Path(clip).stem in {c.id for c in load_manifest(out / "cuts_train.jsonl.gz")}  # kept, as it is
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["train"]["with_digits"], summary["dev"]["with_digits"]) == (1, 0)
+
+
+def test_length_marks_of_the_ground_truth_are_stripped_unless_asked(corpus_copy, tmp_path):
+    root, _ = corpus_copy
+    phonemes = root / "pl" / "phonemes.tsv"
+    lines = phonemes.read_text(encoding="utf-8").splitlines()
+    clip = lines[1].split("\t")[0]
+    lines[1] = f"{clip}\tmˈam zˈɛrɔː kˈɔtuf"  # how espeak-ng reads "mam 0 kotów"
+    phonemes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "manifests"
+    prepare_commonvoice.main([str(root), "pl", str(out)])
+    cuts = {c.id: c for split in ("train", "dev", "test") for c in load_manifest(out / f"cuts_{split}.jsonl.gz")}
+    assert cuts[Path(clip).stem].supervisions[0].custom["phones"] == "m a m z ɛ r ɔ k ɔ t u f"
+    with pytest.raises(ValueError, match="pl.txt was not built with length marks kept"):
+        prepare_commonvoice.main([str(root), "pl", str(tmp_path / "keep"), "--strip-length", "false"])

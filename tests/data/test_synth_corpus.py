@@ -115,3 +115,9 @@ def test_config_errors_are_clear(tmp_path):
     cfg["languages"]["pl"]["minuts"] = 3
     with pytest.raises(ValueError, match="unknown key.*minuts"):
         parse_config(cfg)
+
+
+def test_default_voice_of_a_language_is_its_base_language_voice(tmp_path):
+    cfg = tiny_config(tmp_path)
+    cfg["languages"] = {code: {"text": [f"file:{tmp_path}/es.txt"]} for code in ("sv-SE", "en", "es")}
+    assert [lang.voice for lang in parse_config(cfg).languages] == ["sv", "en-us", "es"]

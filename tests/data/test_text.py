@@ -20,6 +20,9 @@ def test_normalise_text_folds_case_drops_punctuation_keeps_digits_and_word_apost
     assert set(normalise_text("Straße und Qualität", "pl").foreign_chars) == {"ß", "ä"}
     assert set(normalise_text("Привет, мир", "pl").foreign_chars) == set("приветм")
     assert normalise_text("Hej då", "sv-SE").foreign_chars == ""
+    assert normalise_text("Өлкөнүн тоолору", "ky").foreign_chars == ""
+    assert set(normalise_text("Җәйге көннәр", "ky").foreign_chars) == set("әҗ")  # Tatar letters, not Kyrgyz
+    assert normalise_text("Җәйге көннәр һәм", "tt").foreign_chars == ""
 
 
 def test_turkish_casefold_uses_dotted_and_dotless_i():

@@ -1,12 +1,15 @@
-"""steps/make_fbank.sh end to end from a recipe-like directory: 2 jobs, bad audio reported, resumable."""
+"""steps/make_fbank.sh end to end from a recipe-like directory: 2 jobs, bad audio reported, resumable, speed
+perturbation."""
 from __future__ import annotations
 
 import subprocess
 
+import numpy as np
 import pytest
 import yaml
 from lhotse import CutSet
 
+from phonasr.features import FbankConfig, create_backend, load_samples
 from phonasr.features.storage import read_rejects
 
 pytestmark = pytest.mark.slow
@@ -63,3 +66,33 @@ def test_make_fbank_refuses_missing_input(recipe_dir):
     run = make_fbank(recipe_dir, "--nj", "2", "data/none/cuts_dev.jsonl.gz", "data/fbank")
     assert run.returncode != 0
     assert "data/none/cuts_dev.jsonl.gz does not exist" in run.stderr
+
+
+def test_speed_perturbation_stores_features_of_the_perturbed_audio(recipe_dir, speech_cuts, monkeypatch):
+    manifest = recipe_dir / "data/manifests/cuts_train.jsonl.gz"
+    manifest.parent.mkdir(parents=True)
+    CutSet.from_cuts(speech_cuts).to_file(manifest)
+    run = make_fbank(recipe_dir, "--nj", "2", "--backend", "kaldi-native-fbank", "--speed-perturb", "true",
+                     "data/manifests/cuts_train.jsonl.gz", "data/fbank")
+    assert run.returncode == 0, run.stderr
+    out = recipe_dir / "data/fbank"
+    cuts = {c.id: c for c in CutSet.from_file(out / "cuts_train.jsonl.gz")}
+    assert sorted(cuts) == sorted(f"{c.id}{s}" for c in speech_cuts for s in ("", "_sp0.9", "_sp1.1"))
+    info = yaml.safe_load((out / "fbank_train.config.yaml").read_text())
+    assert info["speed_perturb"] == [0.9, 1.1] and info["counts"]["kept"] == info["counts"]["total"] == len(cuts)
+
+    monkeypatch.chdir(recipe_dir)  # storage paths are relative to the recipe
+    config = FbankConfig()
+    knf = create_backend("kaldi-native-fbank", config)
+    for original in speech_cuts:
+        frames = cuts[original.id].num_frames
+        for factor in (0.9, 1.1):
+            cut = cuts[f"{original.id}_sp{factor}"]
+            samples = load_samples(cut, config.sample_rate)  # the perturbed audio, resampled by lhotse
+            assert cut.duration == pytest.approx(original.duration / factor, abs=1e-3)
+            assert cut.num_frames == config.num_frames(len(samples))
+            assert abs(cut.num_frames - frames / factor) <= 2
+            stored = cut.load_features()
+            assert stored.shape == (cut.num_frames, 80)
+            # lilcom storage is lossy (~1e-2 on log-mel); features of the unperturbed audio would differ by far more
+            assert np.abs(stored - knf.compute([samples])[0]).max() < 0.1

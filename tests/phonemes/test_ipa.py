@@ -9,9 +9,9 @@ def test_ties_stress_syllables_and_language_markers_are_removed():
     assert normalise_ipa("t͜s") == normalise_ipa("ts") == "ts"
 
 
-def test_length_is_kept_by_default_and_can_be_stripped():
-    assert normalise_ipa("ˈaːbə") == "aːbə"
-    assert normalise_ipa("ˈaːbə", strip_length=True) == "abə"
+def test_length_is_stripped_by_default_as_whistle_and_can_be_kept():
+    assert normalise_ipa("ˈaːbəˑ") == "abə"
+    assert normalise_ipa("ˈaːbəˑ", strip_length=False) == "aːbəˑ"
 
 
 def test_marks_kept_when_asked():

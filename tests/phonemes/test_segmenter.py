@@ -5,12 +5,12 @@ import pytest
 
 from phonasr.phonemes import IpaSegmenter, UnknownPhonemeError, load_inventory
 
-UNITS = ["a", "b", "t", "s", "sʲ", "ts", "tɕ", "ɕ", "ɔ", "ɔ̃", "aː", "ɲʲ", "ɲ"]
+UNITS = ["a", "b", "t", "s", "sʲ", "ts", "tɕ", "ɕ", "ɔ", "ɔ̃", "ɲʲ", "ɲ"]
 
 
 def test_longest_match_prefers_multi_codepoint_units():
     seg = IpaSegmenter(UNITS)
-    assert seg.segment("tɕaːts ɲʲɔ̃") == ["tɕ", "aː", "ts", "ɲʲ", "ɔ̃"]
+    assert seg.segment("tɕats ɲʲɔ̃") == ["tɕ", "a", "ts", "ɲʲ", "ɔ̃"]
 
 
 def test_tie_bar_and_plain_spelling_give_the_same_unit():
@@ -41,10 +41,23 @@ def test_unknown_diacritic_is_reported_with_its_letter():
     assert info.value.symbol == "ã"
 
 
-def test_strip_length_merges_long_and_short_units():
-    seg = IpaSegmenter(["a", "aː", "b"], strip_length=True)
+def test_length_is_stripped_by_default_merging_long_and_short_units():
+    seg = IpaSegmenter(["a", "aː", "b"])
     assert seg.units == ["a", "b"]
     assert seg.segment("baːb") == ["b", "a", "b"]
+
+
+def test_kept_length_makes_long_units_of_their_own():
+    seg = IpaSegmenter(["a", "aː", "b"], strip_length=False)
+    assert seg.segment("baːba") == ["b", "aː", "b", "a"]
+    with pytest.raises(UnknownPhonemeError):
+        IpaSegmenter(["a", "b"], strip_length=False).segment("baːb")  # ː belongs to a: no unit "aː"
+
+
+def test_segmenter_of_a_regional_code_uses_the_base_language_inventory():
+    seg = IpaSegmenter.for_language("sv-SE")
+    assert seg.units == load_inventory("sv")
+    assert seg.segment("jˈɑːɡ") == ["j", "ɑ", "ɡ"]
 
 
 def test_empty_input_gives_no_units():

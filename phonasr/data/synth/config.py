@@ -11,11 +11,13 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping, Optional
 
 from phonasr.data.text_norm import alphabet
+from phonasr.phonemes.espeak import default_voice
 
 
 @dataclass(frozen=True)
 class LanguageConfig:
-    """One language of the corpus: its espeak-ng voice, how much speech, and where its sentences come from."""
+    """One language of the corpus: its espeak-ng voice (default: the language's, e.g. ``sv`` for ``sv-SE``), how
+    much speech, and where its sentences come from."""
 
     code: str
     voice: str
@@ -87,7 +89,7 @@ def parse_config(raw: Mapping[str, Any]) -> SynthConfig:
             raise ValueError(f"synth config: languages.{code}.text must list at least one text source")
         languages.append(LanguageConfig(
             code=code,
-            voice=str(spec.get("voice", code)),
+            voice=str(spec.get("voice", default_voice(code))),
             minutes=float(spec.get("minutes", 10)),
             text=tuple(spec["text"]),
             other_domain_text=tuple(spec.get("other_domain_text") or ()),
