@@ -1,9 +1,16 @@
-"""Time one JSA training step (K proposals) against one S2P-only CTC step on the same batch, and print the ratio.
+"""Time one JSA training step (K proposals) against one S2P-only CTC step on the same batch; print the ratios and
+the steps' peak memory.
 
 Goal: ratio <= 1.5 with K=10. The JSA step adds the G2P forward/backward, the P2G forward over the B*(K+1)
-candidates, three batched CTC scorings for the sampler and the P2G/G2P losses to the S2P's forward/backward.
-Models are randomly initialised at the sizes chosen (default: the paper's Whistle-S S2P and 8-layer P2G/G2P),
-chains start from the previous step's states as with the persistent cache.
+candidates, three batched CTC scorings for the sampler and the P2G/G2P losses to the S2P's forward/backward; with
+``jsa.score_mode: eval`` (the default) also no-grad eval-mode forwards of S2P and G2P for the sampler's weights
+(``train`` reuses the training forward pass, as the reference does). Both modes are timed by default. Models are
+randomly initialised at the sizes chosen (default: the paper's Whistle-S S2P and 8-layer P2G/G2P), chains start
+from the previous step's states as with the persistent cache.
+
+Peak memory is what one step adds at its peak to what was allocated before it: ``torch.cuda.max_memory_allocated``
+on a GPU; on a CPU the peak resident set size (sampled every millisecond, Linux ``/proc``), after glibc has
+returned freed heap memory to the system so that reused memory does not hide the step's allocations.
 
     python bench/bench_jsa.py                         # paper sizes, CPU or the GPU if there is one
     python bench/bench_jsa.py --s2p-preset tiny --token-preset tiny --batch 4
@@ -11,39 +18,89 @@ chains start from the previous step's states as with the persistent cache.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
 import statistics
+import threading
 import time
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List
 
 import torch
 
 from phonasr.ctc import ctc_loss
+from phonasr.jsa.likelihoods import SCORE_MODES
 from phonasr.jsa.step import jsa_step
 from phonasr.models import build_model
+
+Step = Callable[[], None]
+MIB = 2 ** 20
 
 
 def random_ids(gen: torch.Generator, n: int, length: int, vocab: int) -> List[List[int]]:
     return [torch.randint(1, vocab, (length,), generator=gen).tolist() for _ in range(n)]
 
 
-def timed_pair(first: Callable[[], None], second: Callable[[], None], repeats: int,
-               device: torch.device) -> Tuple[float, float]:
-    """Median wall times of ``first`` and ``second``, run alternately after one warm-up call each, so that
-    load from other processes on the machine falls on both alike."""
-    def run(fn: Callable[[], None]) -> float:
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_times(steps: Dict[str, Step], repeats: int, device: torch.device) -> Dict[str, float]:
+    """Median wall time of each step, run in turn after one warm-up call each, so that load from other processes
+    on the machine falls on all alike."""
+    def run(fn: Step) -> float:
         start = time.perf_counter()
         fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        _synchronize(device)
         return time.perf_counter() - start
 
-    run(first)
-    run(second)
-    times: Tuple[List[float], List[float]] = ([], [])
+    for fn in steps.values():
+        run(fn)
+    times: Dict[str, List[float]] = {name: [] for name in steps}
     for _ in range(repeats):
-        times[0].append(run(first))
-        times[1].append(run(second))
-    return statistics.median(times[0]), statistics.median(times[1])
+        for name, fn in steps.items():
+            times[name].append(run(fn))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss_above_start(fn: Step) -> int:
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc
+    if trim is not None:
+        trim(0)
+    start = peak = _rss()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _rss())
+            done.wait(0.001)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak, _rss()) - start
+
+
+def peak_memory(fn: Step, device: torch.device) -> int:
+    """Bytes that one call of ``fn`` adds, at its peak, to what was in use before it."""
+    if device.type != "cuda":
+        return _peak_rss_above_start(fn)
+    _synchronize(device)
+    start = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn()
+    _synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - start
 
 
 def main() -> None:
@@ -56,9 +113,15 @@ def main() -> None:
     p.add_argument("--phones", type=int, default=40, help="phoneme vocabulary (with blank)")
     p.add_argument("--subwords", type=int, default=500, help="BPE vocabulary (with blank)")
     p.add_argument("--chars", type=int, default=35, help="character vocabulary (with blank)")
-    p.add_argument("--repeats", type=int, default=5, help="timed steps of each kind, alternating (median reported)")
+    p.add_argument("--repeats", type=int, default=5, help="timed steps of each kind, in turn (median reported)")
+    p.add_argument("--score-modes", default=",".join(SCORE_MODES),
+                   help=f"comma-separated jsa.score_mode values to time (default: {','.join(SCORE_MODES)})")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     args = p.parse_args()
+    modes = args.score_modes.split(",")
+    unknown = sorted(set(modes) - set(SCORE_MODES))
+    if unknown:
+        p.error(f"unknown score modes {unknown}; choose from {SCORE_MODES}")
 
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                           else ("cpu" if args.device == "auto" else args.device))
@@ -86,24 +149,31 @@ def main() -> None:
         for q in params:
             q.grad = None
 
-    starts: List = [None] * args.batch
+    def jsa(score_mode: str) -> Step:
+        starts: List = [None] * args.batch
 
-    def jsa() -> None:
-        out = jsa_step(models, features, feature_lens, graphemes, chars, starts, [None] * args.batch,
-                       num_samples=args.num_samples, ctc_backend="torch")
-        out.loss().backward()
-        starts[:] = out.result.states
-        for q in params:
-            q.grad = None
+        def step() -> None:
+            out = jsa_step(models, features, feature_lens, graphemes, chars, starts, [None] * args.batch,
+                           num_samples=args.num_samples, ctc_backend="torch", score_mode=score_mode)
+            out.loss().backward()
+            starts[:] = out.result.states
+            for q in params:
+                q.grad = None
+        return step
 
-    t_s2p, t_jsa = timed_pair(s2p_step, jsa, args.repeats, device)
+    steps = {"S2P-only CTC": s2p_step, **{f"JSA ({mode} scoring)": jsa(mode) for mode in modes}}
+    times = median_times(steps, args.repeats, device)
+    memory = {name: peak_memory(fn, device) for name, fn in steps.items()}
     sizes = {k: sum(q.numel() for q in m.parameters()) / 1e6 for k, m in models.items()}
     print(f"device {device}; S2P {args.s2p_preset} {sizes['s2p']:.1f}M, P2G/G2P {args.token_preset} "
           f"{sizes['p2g']:.1f}M/{sizes['g2p']:.1f}M; batch {args.batch} x {args.seconds:g} s, K={args.num_samples}")
-    print(f"S2P-only CTC step: {t_s2p * 1000:.1f} ms")
-    print(f"JSA step:          {t_jsa * 1000:.1f} ms")
-    print(f"ratio JSA / S2P:   {t_jsa / t_s2p:.2f} (goal <= 1.5)")
-
+    what = "CUDA max_memory_allocated" if device.type == "cuda" else "peak RSS"
+    base_time, base_mem = times["S2P-only CTC"], memory["S2P-only CTC"]
+    print(f"{'step':24s} {'median time':>12s} {'vs S2P':>7s}   {what + ' above start':>32s} {'vs S2P':>7s}")
+    for name in steps:
+        print(f"{name:24s} {times[name] * 1000:9.1f} ms {times[name] / base_time:6.2f}x   "
+              f"{memory[name] / MIB:28.1f} MiB {memory[name] / max(base_mem, 1):6.2f}x")
+    print("goal: JSA step <= 1.5x the S2P-only step")
 
 if __name__ == "__main__":
     main()

@@ -6,8 +6,11 @@ posterior instead of starting again from a G2P proposal. The reference recipe re
 ``persistent=False`` here, where the cache still records the latest samples so that the same statistics (how
 many changed, their PER against true phonemes) can be compared between the two modes.
 
-The state dict is plain data (a list of ids and two integer tensors), so it goes into the trainer's checkpoint
-with ``weights_only=True`` loading, and a resumed run continues every chain where it stopped.
+Under DDP every rank holds the same, global cache: the sampler deals an utterance to different ranks in different
+epochs, so the JSA task all-gathers each step's new states and applies them on every rank in rank order. The
+state dict is plain data (a list of ids and two integer tensors), saved once per checkpoint, so it goes into the
+trainer's checkpoint with ``weights_only=True`` loading, and a resumed run (with any number of processes)
+continues every chain where it stopped.
 """
 from __future__ import annotations
 
@@ -40,22 +43,10 @@ class SampleCache:
         """Where the chain of ``utt_id`` starts this time: its cached sample, or None when chains restart."""
         return self.get(utt_id) if self.persistent else None
 
-    def update(self, utt_ids: Sequence[str], states: Sequence[Optional[Sequence[int]]]) -> List[bool]:
-        """Record the chains' new states; returns, per utterance, whether its entry changed (a new entry counts).
-
-        A None state (the chain found nothing feasible) leaves the entry as it was.
-        """
-        if len(utt_ids) != len(states):
-            raise ValueError(f"{len(utt_ids)} utterance ids but {len(states)} states")
-        changed = []
-        for utt_id, state in zip(utt_ids, states):
-            if state is None:
-                changed.append(False)
-                continue
-            new = tuple(int(t) for t in state)
-            changed.append(self._entries.get(utt_id) != new)
-            self._entries[utt_id] = new
-        return changed
+    def update(self, entries: Iterable[Tuple[str, Sequence[int]]]) -> None:
+        """Record new chain states, (utterance id, phoneme ids) pairs applied in order (a later one wins)."""
+        for utt_id, state in entries:
+            self._entries[utt_id] = tuple(int(t) for t in state)
 
     def items(self) -> Iterable[Tuple[str, List[int]]]:
         return ((k, list(v)) for k, v in self._entries.items())

@@ -1,21 +1,61 @@
 """The MIS score function of a JSA batch: log p(h|x), log p(y|h), log q(h|y) of candidates from the CTC models.
 
-S2P and G2P log-posteriors depend only on the utterance (x and y), so they are computed once per utterance (by
-the training forward pass) and each candidate row just indexes them; only P2G reads h and runs once on all
-candidate rows together. Each of the three CTC losses is one call over all B*(K+1) rows, never a Python loop.
+S2P and G2P log-posteriors depend only on the utterance (x and y), so they are computed once per utterance and
+each candidate row just indexes them; only P2G reads h and runs once on all candidate rows together. Each of the
+three CTC losses is one call over all B*(K+1) rows, never a Python loop.
 
-All three use the networks in their training mode, as the training forward passes of S2P and G2P do: the chain
-then targets the posterior of the same (dropout-perturbed) models whose losses are minimised.
+Which network the chain targets (``jsa.score_mode``). The MIS leaves p(h|x,y) ∝ p(h|x) p(y|h) invariant only if
+every weight w(h) = p(h|x) p(y|h) / q(h|y) of a step is computed by one and the same model, and the proposals are
+drawn from that same q. Dropout breaks this when the networks score in training mode:
+
+* ``eval`` (default): S2P, G2P and P2G score in eval mode without gradients, on the clean input (the JSA task
+  applies no SpecAugment; the no-grad passes would see un-augmented features if it did), and the proposals are
+  drawn from the eval-mode G2P. The chain's target is then exactly the posterior of the networks being trained,
+  the ones decoding uses. The training forward passes (with dropout) run afterwards, only for the losses. Cost:
+  one extra no-grad forward of S2P and G2P per step, about a third of an S2P training step (``bench/bench_jsa.py``
+  at paper sizes on a CPU: a JSA step took 1.87x an S2P-only step, 1.55x with ``train`` scoring). Exactness is
+  the default because a chain that targets the wrong distribution fails silently, a slower step does not.
+* ``train``: the reference's scoring. S2P and G2P log-probabilities (and the proposals) come from the training
+  forward pass: one dropout mask per utterance, shared by all its candidates, so every step targets the posterior
+  of one randomly thinned network; it saves the extra forward passes. The P2G still scores in eval mode: in
+  training mode each candidate row would get its own dropout mask, and w'/w would compare p(y|h') and p(y|h) of
+  different networks, a noise that biases the chain towards candidates with lucky masks and leaves it no
+  stationary law at all.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+import contextlib
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from phonasr.ctc import ctc_loss
 from phonasr.data.pairs import pad_ids, violates_margin
 from phonasr.jsa.sampler import LogLikelihoods
+
+SCORE_MODES = ("eval", "train")
+
+
+def bare(model: torch.nn.Module) -> torch.nn.Module:
+    """The module inside a DDP wrapper. Scoring passes go to it directly: they need no gradient synchronisation,
+    and a DDP forward may broadcast buffers, a collective that ranks running different numbers of scoring passes
+    would deadlock on."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+@contextlib.contextmanager
+def inference(*models: torch.nn.Module) -> Iterator[None]:
+    """Eval mode (no dropout) and no autograd inside; every submodule's own mode is restored on exit."""
+    modes = [(m, m.training) for model in models for m in model.modules()]
+    try:
+        for model in models:
+            model.eval()
+        with torch.no_grad():
+            yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 class CtcLikelihoods:
@@ -24,7 +64,7 @@ class CtcLikelihoods:
     Args:
         s2p: (log_probs (B,T,V), lengths (B,)) of the acoustic model on x.
         g2p: (log_probs (B,L,V), lengths (B,)) of the G2P on the characters of y.
-        p2g: the P2G model, run on the candidates.
+        p2g: the P2G model, run (in eval mode, without gradients) on the candidates.
         graphemes: y per utterance (the P2G's CTC targets).
         char_lens: number of characters per utterance (the G2P input length, for ``length_margin``).
         length_margin: reject candidates whose P2G or G2P pair fails len(input) > len(output) + margin.
@@ -35,7 +75,7 @@ class CtcLikelihoods:
                  ctc_backend: str = "auto", length_margin: Optional[int] = None) -> None:
         self.s2p_log_probs, self.s2p_lens = (t.detach() for t in s2p)
         self.g2p_log_probs, self.g2p_lens = (t.detach() for t in g2p)
-        self.p2g = p2g
+        self.p2g = bare(p2g)
         self.graphemes = [list(y) for y in graphemes]
         self.char_lens = list(char_lens)
         self.backend = ctc_backend
@@ -60,8 +100,8 @@ class CtcLikelihoods:
         rows = [n for n, (u, h) in enumerate(zip(utts, candidates))
                 if h and not violates_margin(len(h), len(self.graphemes[u]), self.length_margin)]
         if rows:
-            tokens, lens = pad_ids([candidates[n] for n in rows], device)
-            log_probs, out_lens = self.p2g(tokens, lens)
+            with inference(self.p2g):
+                log_probs, out_lens = self.p2g(*pad_ids([candidates[n] for n in rows], device))
             nll = ctc_loss(log_probs.float(), out_lens, [self.graphemes[utts[n]] for n in rows], backend=self.backend)
             out[torch.tensor(rows, device=device)] = -nll
         return out

@@ -38,18 +38,27 @@ ScoreFn = Callable[[List[int], List[List[int]]], LogLikelihoods]
 
 @dataclass
 class MISResult:
-    """Outcome of one run of every utterance's chain through its proposals."""
+    """Outcome of one run of every utterance's chain through its proposals.
+
+    A chain without a feasible state (new, restarted, or whose cached state has become infeasible) takes its first
+    feasible proposal unconditionally. That is the chain's initialisation, not a Metropolis accept test, so it is
+    counted in ``initialised`` and kept out of ``accepted`` and ``tested``: counted as an acceptance it would
+    inflate the acceptance rate by up to 1/K, most of all in restart mode where every chain starts afresh.
+    """
 
     states: List[Optional[List[int]]]  # final state per utterance (None: no feasible state was ever seen)
-    accepted: List[int]  # proposals accepted per utterance
+    accepted: List[int]  # proposals that passed the accept test, per utterance
+    tested: List[int]  # proposals put to the accept test (offered while the chain held a feasible state)
+    initialised: List[bool]  # whether the chain took a first state without a test this time
     proposed: List[int]  # proposals offered per utterance
     infeasible: List[int]  # proposals rejected because a model gives them zero probability
     changed: List[bool]  # whether the final state differs from the initial one
 
     @property
-    def acceptance_rate(self) -> float:
-        total = sum(self.proposed)
-        return sum(self.accepted) / total if total else 0.0
+    def acceptance_rate(self) -> Optional[float]:
+        """Accepted / tested proposals over all chains; None when no proposal met a chain holding a state."""
+        total = sum(self.tested)
+        return sum(self.accepted) / total if total else None
 
 
 def log_importance_weights(scores: LogLikelihoods, h_lens: torch.Tensor, y_lens: Optional[torch.Tensor],
@@ -128,21 +137,26 @@ def run_chains(states: Sequence[Optional[Sequence[int]]], proposals: Sequence[Se
     current_log_w = padded[current_row]
 
     log_u = torch.log1p(-torch.rand((num_utts, max_k), generator=generator, dtype=torch.float64))  # log U(0,1]
+    proposed = torch.tensor([len(p) for p in proposals], dtype=torch.long)
+    offered = torch.arange(max_k)[None, :] < proposed[:, None]  # (num_utts, max_k): not a padding slot
     accepted = torch.zeros(num_utts, dtype=torch.long)
+    tested = torch.zeros(num_utts, dtype=torch.long)
+    initialised = torch.zeros(num_utts, dtype=torch.bool)
     for k in range(max_k):
         cand_log_w = proposal_log_w[:, k]
-        # min(1, w'/w) in log space; w = 0 (no state, or infeasible) accepts any feasible candidate (ratio +inf).
-        ratio = torch.where(torch.isfinite(current_log_w), cand_log_w - current_log_w,
-                            torch.full_like(cand_log_w, float("inf")))
+        has_state = torch.isfinite(current_log_w)
+        # min(1, w'/w) in log space; without a feasible state (w = 0) any feasible candidate is taken (ratio +inf).
+        ratio = torch.where(has_state, cand_log_w - current_log_w, torch.full_like(cand_log_w, float("inf")))
         accept = torch.isfinite(cand_log_w) & (log_u[:, k] <= ratio)
         current_log_w = torch.where(accept, cand_log_w, current_log_w)
         current_row = torch.where(accept, proposal_rows[:, k], current_row)
-        accepted += accept.long()
+        accepted += (accept & has_state).long()
+        tested += (offered[:, k] & has_state).long()
+        initialised |= accept & ~has_state
 
     new_states = [row_seqs[r] if r >= 0 else None for r in current_row.tolist()]
-    proposed = [len(p) for p in proposals]
-    padding = torch.tensor([max_k - k for k in proposed], dtype=torch.long)
-    infeasible = (~torch.isfinite(proposal_log_w)).sum(dim=1) - padding
+    infeasible = (offered & ~torch.isfinite(proposal_log_w)).sum(dim=1)
     changed = [(s is None) != (n is None) or (s is not None and list(s) != n) for s, n in zip(states, new_states)]
-    return MISResult(states=new_states, accepted=accepted.tolist(), proposed=proposed,
-                     infeasible=infeasible.tolist(), changed=changed)
+    return MISResult(states=new_states, accepted=accepted.tolist(), tested=tested.tolist(),
+                     initialised=initialised.tolist(), proposed=proposed.tolist(), infeasible=infeasible.tolist(),
+                     changed=changed)

@@ -1,84 +1,148 @@
 """One JSA step on a batch, free of tokenizers and bookkeeping: what the task trains with and the benchmark times.
 
-S2P and G2P run once (with gradients) on x and on the characters of y; K proposals are drawn from the G2P's CTC
-distribution; every chain runs through them (:func:`phonasr.jsa.sampler.run_chains`, all candidates scored in one
-CTC call per model); the final states become the CTC targets of the three losses.
+K proposals per chain are drawn from the G2P's CTC distribution; every chain runs through them
+(:func:`phonasr.jsa.sampler.run_chains`, all candidates scored in one CTC call per model); the final states become
+the CTC targets of the three losses. Which forward passes score the candidates is ``score_mode``
+(:mod:`phonasr.jsa.likelihoods` explains the choice); the losses always come from training-mode passes.
+
+Copies of one utterance in a batch (the oversampled labelled subset) share one chain: it runs through the
+proposals of all copies in turn, as if the copies had been visited one after the other, and each copy trains on
+its final state. Separate chains from the same cached start would each produce a sample and only one could be
+kept; the others' Metropolis steps would be wasted, and which one survived would depend on the batch order.
 """
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import torch
 
 from phonasr.ctc import ctc_loss, ctc_sample
 from phonasr.data.pairs import pad_ids
-from phonasr.jsa.likelihoods import CtcLikelihoods
+from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, inference
 from phonasr.jsa.sampler import MISResult, run_chains
+from phonasr.train.ctc_task import min_ctc_frames
 from phonasr.train.task import Models
+
+Output = Tuple[torch.Tensor, torch.Tensor]  # (log_probs (N, T, V), lengths (N,)) of a CTC model
+
+
+@dataclass
+class CtcTerm:
+    """One model's summed CTC NLL over the rows it could be trained on."""
+
+    nll: torch.Tensor
+    tokens: int                 # target tokens of the rows in ``nll``
+    infeasible: int             # rows with a target that CTC cannot emit from their input, left out
+
+    def per_token(self) -> torch.Tensor:
+        return self.nll / max(self.tokens, 1)
 
 
 @dataclass
 class StepOutput:
-    """Summed NLLs (each over its finite rows), their target token counts, and the sampler's outcome."""
+    """The three loss terms and the sampler's outcome, per chain (one per distinct chain id, in order of first
+    appearance; ``chain_rows[c]`` is the first batch row of chain ``c``)."""
 
-    s2p_nll: torch.Tensor
-    p2g_nll: torch.Tensor
-    g2p_nll: torch.Tensor
-    phone_tokens: int           # tokens of the S2P / G2P targets that entered the losses
-    grapheme_tokens: int        # tokens of the P2G targets that entered its loss
-    infeasible_targets: int     # target rows left out because their CTC was infeasible
+    s2p: CtcTerm
+    p2g: CtcTerm
+    g2p: CtcTerm
     result: MISResult
     proposals: List[List[List[int]]]
+    chain_rows: List[int]
 
     def loss(self) -> torch.Tensor:
         """Sum of the three per-token losses (per token, so the scale does not follow the batch size)."""
-        return (self.s2p_nll / max(self.phone_tokens, 1) + self.g2p_nll / max(self.phone_tokens, 1)
-                + self.p2g_nll / max(self.grapheme_tokens, 1))
+        return self.s2p.per_token() + self.p2g.per_token() + self.g2p.per_token()
+
+    @property
+    def infeasible_targets(self) -> int:
+        return self.s2p.infeasible + self.p2g.infeasible + self.g2p.infeasible
 
 
-def masked_nll_sum(nll: torch.Tensor, targets: Sequence[Optional[Sequence[int]]]) -> Tuple[torch.Tensor, int, int]:
-    """Sum of the finite NLLs of rows that have a target; also their token count and how many were infeasible."""
-    has = torch.tensor([t is not None for t in targets], dtype=torch.bool, device=nll.device)
-    use = has & torch.isfinite(nll)
-    tokens = sum(len(t) for t, u in zip(targets, use.tolist()) if u)
-    return nll.masked_fill(~use, 0.0).sum(), tokens, int(has.sum()) - int(use.sum())
+def ctc_term(output: Output, targets: Sequence[Optional[Sequence[int]]], backend: str) -> CtcTerm:
+    """CTC NLL summed over the rows that have a target CTC can emit from their input length.
+
+    Rows without a usable target get an empty one and are masked out: an infeasible target's infinite NLL would
+    turn the gradient of the whole batch into NaN even when masked afterwards (its backward multiplies 0 by NaN).
+    """
+    log_probs, lens = output
+    usable = [t is not None and min_ctc_frames(list(t)) <= int(n) for t, n in zip(targets, lens.tolist())]
+    nll = ctc_loss(log_probs.float(), lens, [list(t) if ok else [] for t, ok in zip(targets, usable)],
+                   backend=backend)
+    mask = torch.tensor(usable, dtype=torch.bool, device=nll.device)
+    return CtcTerm(nll=nll.masked_fill(~mask, 0.0).sum(),
+                   tokens=sum(len(t) for t, ok in zip(targets, usable) if ok),
+                   infeasible=sum(t is not None and not ok for t, ok in zip(targets, usable)))
+
+
+def group_chains(chain_ids: Sequence[Hashable]) -> Tuple[List[int], List[int]]:
+    """(first row of each distinct id, in order of appearance; chain index of every row)."""
+    chain_index: Dict[Hashable, int] = {}
+    first_rows: List[int] = []
+    chain_of: List[int] = []
+    for row, chain_id in enumerate(chain_ids):
+        if chain_id not in chain_index:
+            chain_index[chain_id] = len(first_rows)
+            first_rows.append(row)
+        chain_of.append(chain_index[chain_id])
+    return first_rows, chain_of
 
 
 def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor, graphemes: Sequence[List[int]],
              chars: Sequence[List[int]], chain_starts: Sequence[Optional[List[int]]],
              fixed_targets: Sequence[Optional[List[int]]], num_samples: int, length_normalised: bool = False,
-             length_margin: Optional[int] = None, ctc_backend: str = "auto") -> StepOutput:
-    """Sample h for every utterance and compute the three CTC losses.
+             length_margin: Optional[int] = None, ctc_backend: str = "auto", score_mode: str = "eval",
+             chain_ids: Optional[Sequence[Hashable]] = None) -> StepOutput:
+    """Sample h for every chain and compute the three CTC losses.
 
     Args:
         models: ``s2p``, ``p2g``, ``g2p`` (possibly DDP-wrapped).
-        graphemes / chars: y as P2G targets (subword ids) and as G2P input (character ids), per utterance.
-        chain_starts: each chain's current state (from the cache) or None.
-        fixed_targets: per utterance, true phonemes that replace the sample as S2P and G2P target, or None.
+        graphemes / chars: y as P2G targets (subword ids) and as G2P input (character ids), per row.
+        chain_starts: per row, its chain's current state (from the cache) or None; copies agree.
+        fixed_targets: per row, true phonemes that replace the sample as S2P and G2P target, or None.
+        score_mode: ``eval`` or ``train``, the networks the sampler's weights come from.
+        chain_ids: rows with equal ids are copies of one utterance and share one chain run through
+            ``num_samples`` proposals per copy; None gives every row its own chain.
     """
+    if score_mode not in SCORE_MODES:
+        raise ValueError(f"score_mode must be one of {SCORE_MODES}, not '{score_mode}'")
     device = features.device
-    s2p_lp, s2p_lens = models["s2p"](features, feature_lens)
-    g2p_lp, g2p_lens = models["g2p"](*pad_ids(chars, device))
-    proposals = ctc_sample(g2p_lp.detach(), g2p_lens, num_samples)
-    score = CtcLikelihoods((s2p_lp, s2p_lens), (g2p_lp, g2p_lens), models["p2g"], graphemes,
-                           [len(c) for c in chars], ctc_backend, length_margin)
-    result = run_chains(chain_starts, proposals, score, length_normalised=length_normalised,
-                        y_lens=[len(y) for y in graphemes])
+    chain_rows, chain_of = group_chains(chain_ids if chain_ids is not None else range(len(chars)))
+    copies = collections.Counter(chain_of)
+    char_ids, char_lens = pad_ids(chars, device)
 
-    phone_targets = [f if f is not None else s for f, s in zip(fixed_targets, result.states)]
-    placeholder = [t or [] for t in phone_targets]
-    s2p_nll, phone_tokens, s2p_bad = masked_nll_sum(
-        ctc_loss(s2p_lp.float(), s2p_lens, placeholder, backend=ctc_backend), phone_targets)
-    g2p_nll, _, g2p_bad = masked_nll_sum(
-        ctc_loss(g2p_lp.float(), g2p_lens, placeholder, backend=ctc_backend), phone_targets)
-    sampled = [i for i, s in enumerate(result.states) if s]
-    p2g_nll, grapheme_tokens, p2g_bad = torch.zeros((), device=device), 0, 0
-    if sampled:
-        p2g_lp, p2g_lens = models["p2g"](*pad_ids([result.states[i] for i in sampled], device))
-        targets = [list(graphemes[i]) for i in sampled]
-        p2g_nll, grapheme_tokens, p2g_bad = masked_nll_sum(
-            ctc_loss(p2g_lp.float(), p2g_lens, targets, backend=ctc_backend), targets)
-    return StepOutput(s2p_nll=s2p_nll, p2g_nll=p2g_nll, g2p_nll=g2p_nll, phone_tokens=phone_tokens,
-                      grapheme_tokens=grapheme_tokens, infeasible_targets=s2p_bad + g2p_bad + p2g_bad,
-                      result=result, proposals=proposals)
+    def training_passes() -> Tuple[Output, Output]:
+        return models["s2p"](features, feature_lens), models["g2p"](char_ids, char_lens)
+
+    index = torch.tensor(chain_rows, dtype=torch.long, device=device)
+    if score_mode == "train":
+        trained: Optional[Tuple[Output, Output]] = training_passes()
+        s2p_score, g2p_score = ((lp[index], lens[index]) for lp, lens in trained)
+    else:
+        trained = None
+        s2p, g2p = bare(models["s2p"]), bare(models["g2p"])
+        with inference(s2p, g2p):
+            s2p_score = s2p(features[index], feature_lens[index])
+            g2p_score = g2p(char_ids[index], char_lens[index])
+    drawn = ctc_sample(g2p_score[0].detach(), g2p_score[1], num_samples * max(copies.values()))
+    proposals = [samples[: num_samples * copies[c]] for c, samples in enumerate(drawn)]
+    score = CtcLikelihoods(s2p_score, g2p_score, models["p2g"], [graphemes[r] for r in chain_rows],
+                           [len(chars[r]) for r in chain_rows], ctc_backend, length_margin)
+    result = run_chains([chain_starts[r] for r in chain_rows], proposals, score, length_normalised=length_normalised,
+                        y_lens=[len(graphemes[r]) for r in chain_rows])
+
+    s2p_out, g2p_out = trained if trained is not None else training_passes()
+    states = [result.states[c] for c in chain_of]
+    phone_targets = [f if f is not None else s for f, s in zip(fixed_targets, states)]
+    s2p_term = ctc_term(s2p_out, phone_targets, ctc_backend)
+    g2p_term = ctc_term(g2p_out, phone_targets, ctc_backend)
+    sampled = [i for i, s in enumerate(states) if s]
+    # DDP all-reduces the P2G's gradients every step, so a rank without a sampled state still runs the P2G (on a
+    # one-token input) and contributes zero gradients; skipping it would leave the other ranks waiting forever.
+    p2g_out = models["p2g"](*pad_ids([states[i] for i in sampled] if sampled else [[0]], device))
+    p2g_term = ctc_term(p2g_out, [graphemes[i] for i in sampled], ctc_backend) if sampled else \
+        CtcTerm(nll=p2g_out[0].sum() * 0.0, tokens=0, infeasible=0)
+    return StepOutput(s2p=s2p_term, p2g=p2g_term, g2p=g2p_term, result=result, proposals=proposals,
+                      chain_rows=chain_rows)

@@ -5,7 +5,10 @@ utterance's Markov chain (started from its cached sample) runs through them with
 sampler; the chain's final state h is the CTC target of all three models (S2P on (x,h), P2G on (h,y), G2P on
 (y,h)) and the three losses are summed for the one optimiser. For the labelled subset the S2P and G2P targets
 are the true phonemes; the P2G keeps reading the sampled h, which resembles the S2P output it reads when
-decoding.
+decoding. The sampler's weights come from dropout-free passes by default (``jsa.score_mode``, see
+:mod:`phonasr.jsa.likelihoods`); oversampled copies of an utterance in one batch continue one chain
+(:mod:`phonasr.jsa.step`); under DDP each step's new states are exchanged, so every rank holds the whole cache
+and a checkpoint stores it once.
 
 Config (besides the trainer's ``data``/``train``/``optim``/``schedule``)::
 
@@ -31,15 +34,15 @@ from phonasr.data.dataset import Batch
 from phonasr.data.pairs import pad_ids
 from phonasr.jsa.cache import SampleCache
 from phonasr.jsa.data import oversampled_train_entries, read_labelled_subset
-from phonasr.jsa.sampler import MISResult
+from phonasr.jsa.likelihoods import SCORE_MODES
 from phonasr.jsa.stats import phone_error_rate
-from phonasr.jsa.step import jsa_step
+from phonasr.jsa.step import StepOutput, jsa_step
 from phonasr.models import build_model
 from phonasr.scoring.error_rate import ErrorCounts, align_tokens, tokenize
 from phonasr.tokenizers import load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.settings import parse_section
-from phonasr.train.task import Models, Task
+from phonasr.train.task import Models, PlotPanel, Task
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,9 @@ class JsaSettings:
     length_margin: Optional[int] = None  # reject candidates unless len(input) > len(output) + margin for the
     #                                      P2G and G2P pairs (reference: 2); null when the models upsample
     ctc_backend: str = "auto"
+    score_mode: str = "eval"          # eval: the sampler's weights from eval-mode no-grad passes (exact target);
+    #                                   train: S2P/G2P scores from the training pass, as the reference does
+    #                                   (see phonasr.jsa.likelihoods)
     decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
 
     def __post_init__(self) -> None:
@@ -69,6 +75,8 @@ class JsaSettings:
             raise ValueError(f"jsa.weights must be exact or length_normalised, not '{self.weights}'")
         if self.cache not in ("persistent", "restart"):
             raise ValueError(f"jsa.cache must be persistent or restart, not '{self.cache}'")
+        if self.score_mode not in SCORE_MODES:
+            raise ValueError(f"jsa.score_mode must be one of {', '.join(SCORE_MODES)}, not '{self.score_mode}'")
         if self.labelled_weight != int(self.labelled_weight) or self.labelled_weight < 1:
             raise ValueError(f"jsa.labelled_weight must be a whole number >= 1, not {self.labelled_weight!r}")
 
@@ -179,34 +187,69 @@ class JsaTask(Task):
                        fixed_targets=[self.true_phones.get(u) for u in utt_ids],
                        num_samples=self.settings.num_samples,
                        length_normalised=self.settings.weights == "length_normalised",
-                       length_margin=self.settings.length_margin, ctc_backend=self.settings.ctc_backend)
-        changed = self.cache.update(utt_ids, out.result.states)
+                       length_margin=self.settings.length_margin, ctc_backend=self.settings.ctc_backend,
+                       score_mode=self.settings.score_mode, chain_ids=utt_ids)
+        chains = [utt_ids[r] for r in out.chain_rows]
+        cached = [self.cache.get(u) for u in chains]  # the chains' entries before this step
+        self._record(chains, out.result.states)
         loss = out.loss()
         stats = {"loss": float(loss.detach()),
-                 "loss_s2p": float(out.s2p_nll.detach()) / max(out.phone_tokens, 1),
-                 "loss_p2g": float(out.p2g_nll.detach()) / max(out.grapheme_tokens, 1),
-                 "loss_g2p": float(out.g2p_nll.detach()) / max(out.phone_tokens, 1),
-                 "accept_rate": out.result.acceptance_rate,
-                 "cache_changed": sum(changed) / max(len(changed), 1),
+                 "loss_s2p": float(out.s2p.per_token().detach()),
+                 "loss_p2g": float(out.p2g.per_token().detach()),
+                 "loss_g2p": float(out.g2p.per_token().detach()),
+                 "chain_init": sum(out.result.initialised) / len(chains),
                  "no_state": float(sum(s is None for s in out.result.states)),
                  "infeasible_targets": float(out.infeasible_targets),
-                 **self._chain_stats(utt_ids, batch, out.proposals, out.result)}
+                 **self._chain_stats(chains, cached, [batch["phones"][r] for r in out.chain_rows], out)}
         return loss, stats, int(batch["feature_lens"].sum())
 
-    def _chain_stats(self, utt_ids: Sequence[str], batch: Batch, proposals: Sequence[Sequence[List[int]]],
-                     result: MISResult) -> Dict[str, float]:
-        """Proposal PER against the cache, and cache PER against true phonemes where the data has them."""
+    def _record(self, utt_ids: Sequence[str], states: Sequence[Optional[List[int]]]) -> None:
+        """Put this step's chain states into the cache of every rank: each rank's new states, applied in rank
+        order everywhere, so all ranks hold the same global cache (an utterance sampled on two ranks in one step
+        keeps the higher rank's state) and the next epoch finds every chain wherever the sampler deals it."""
+        mine = [(u, s) for u, s in zip(utt_ids, states) if s is not None]
+        for updates in self.dist.all_gather_object(mine):
+            self.cache.update(updates)
+
+    def _chain_stats(self, utt_ids: Sequence[str], cached: Sequence[Optional[List[int]]],
+                     true_phones: Sequence[Optional[str]], out: StepOutput) -> Dict[str, float]:
+        """Per-chain health statistics; each is left out of a batch that has nothing to measure it on.
+
+        ``accept_rate``: accept tests passed (chain initialisations are no tests); ``cache_changed``: chains
+        whose cached sample was replaced, among those that had one; ``proposal_per``: the proposals against the
+        chain's cached sample before the step; ``cache_per``: the chains' new samples against the true phonemes
+        (the labelled subset's, and those the data carries), ``cache_per_unlabelled``: the same without the
+        labelled subset, whose S2P/G2P targets are the truth: only there are the latent phonemes learnt from
+        text alone.
+        """
+        result = out.result
         stats: Dict[str, float] = {}
-        pairs = [(state, p) for state, props in zip(result.states, proposals) if state is not None for p in props]
-        per = phone_error_rate([s for s, _ in pairs], [p for _, p in pairs])
+        rate = result.acceptance_rate
+        if rate is not None:
+            stats["accept_rate"] = rate
+        had = [(c, s) for c, s in zip(cached, result.states) if c is not None and s is not None]
+        if had:
+            stats["cache_changed"] = sum(c != s for c, s in had) / len(had)
+        pairs = [(c, p) for c, props in zip(cached, out.proposals) if c is not None for p in props]
+        per = phone_error_rate([c for c, _ in pairs], [p for _, p in pairs])
         if per is not None:
             stats["proposal_per"] = per
-        truth = [(self._encode(self.phones, ph, u, "true phonemes"), s)
-                 for u, ph, s in zip(utt_ids, batch["phones"], result.states) if ph and s is not None]
-        per = phone_error_rate([t for t, _ in truth], [s for _, s in truth])
-        if per is not None:
-            stats["cache_per"] = per
+        truth = [(u, self.true_phones.get(u) or self._encode(self.phones, ph, u, "true phonemes"), s)
+                 for u, ph, s in zip(utt_ids, true_phones, result.states)
+                 if (ph or u in self.true_phones) and s is not None]
+        for key, rows in (("cache_per", truth), ("cache_per_unlabelled",
+                                                 [t for t in truth if t[0] not in self.true_phones])):
+            per = phone_error_rate([t for _, t, _ in rows], [s for _, _, s in rows])
+            if per is not None:
+                stats[key] = per
         return stats
+
+    def plot_panels(self) -> List[PlotPanel]:
+        """The sampler's health beside the losses: is it mixing, and are the latent phonemes being learnt."""
+        return [("MIS acceptance rate", [("train", "accept_rate")]),
+                ("cache entries changed", [("train", "cache_changed"), ("train", "chain_init")]),
+                ("proposal PER vs cache (%)", [("train", "proposal_per")]),
+                ("cache PER vs truth (%)", [("train", "cache_per"), ("train", "cache_per_unlabelled")])]
 
     # ------------------------------------------------------------------------------------------ validation
     def validate(self, models: Models, loader: Iterable[Batch]) -> Dict[str, float]:
@@ -240,10 +283,18 @@ class JsaTask(Task):
         log.info("epoch %d: sample cache holds %d utterances (%s chains)", epoch, len(self.cache),
                  self.settings.cache)
 
-    def state_dict(self) -> Dict[str, Any]:
+    def shared_state_dict(self) -> Dict[str, Any]:
+        """The sample cache, the same on every rank: saved once, and a resume with any number of processes gives
+        each the whole of it."""
         return {"cache": self.cache.state_dict()}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+    def load_shared_state_dict(self, state: Mapping[str, Any]) -> None:
         """Resume: the chains continue from the checkpoint's cache; the init weights are not needed any more."""
-        self.cache.load_state_dict(state["cache"])
+        if "cache" in state:
+            self.cache.load_state_dict(state["cache"])
         self._pending_init = {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Checkpoints written before the cache was shared kept one in every rank's state: resume from it."""
+        if "cache" in state:
+            self.cache.load_state_dict(state["cache"])

@@ -1,13 +1,15 @@
 """Training curves: TensorBoard scalars and a PNG plot, both fed from one history that checkpoints carry.
 
 The history (a list of plain dicts) is part of ``last.pt``, so the plot of a resumed run still shows the curves
-from before the interruption.
+from before the interruption. Besides loss, error rate and learning rate, a task may add panels of its own
+statistics (:meth:`phonasr.train.task.Task.plot_panels`), e.g. JSA's sampler health.
 """
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import matplotlib
 
@@ -15,9 +17,12 @@ matplotlib.use("Agg")  # no display on training nodes
 import matplotlib.pyplot as plt  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
+from phonasr.train.task import PlotPanel  # noqa: E402
 from phonasr.utils.io import atomic_path  # noqa: E402
 
 log = logging.getLogger(__name__)
+
+Series = Tuple[str, List[int], List[float]]  # label, steps, values
 
 
 class TrainingMonitor:
@@ -35,18 +40,34 @@ class TrainingMonitor:
             self.writer.add_scalar(f"{split}/{name}", float(value), step)
         self.writer.flush()
 
-    def plot(self, error_name: str = "error_rate") -> Path:
-        """Draw train/dev loss, dev error rate and learning rate against the step into ``curves.png``."""
-        panels = [("loss", [("train", "loss"), ("dev", "loss")]),
-                  (error_name, [("dev", error_name)]),
-                  ("learning rate", [("train", "lr")])]
-        fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6))
-        for ax, (title, series) in zip(axes, panels):
-            for split, key in series:
+    def series(self, panels: Sequence[PlotPanel]) -> List[Tuple[str, List[Series]]]:
+        """Per panel, its title and the (label, steps, values) of each of its series that has points."""
+        out = []
+        for title, wanted in panels:
+            lines = []
+            for split, key in wanted:
                 points = [(h["step"], h[key]) for h in self.history if h["split"] == split and key in h]
                 if points:
                     steps, values = zip(*points)
-                    ax.plot(steps, values, marker="." if split == "dev" else None, label=f"{split} {key}")
+                    lines.append((f"{split} {key}", list(steps), list(values)))
+            out.append((title, lines))
+        return out
+
+    def plot(self, error_name: str = "error_rate", extra_panels: Sequence[PlotPanel] = ()) -> Path:
+        """Draw train/dev loss, dev error rate, learning rate and the task's ``extra_panels`` against the step
+        into ``curves.png`` (rows of at most four panels)."""
+        panels = [("loss", [("train", "loss"), ("dev", "loss")]),
+                  (error_name, [("dev", error_name)]),
+                  ("learning rate", [("train", "lr")]),
+                  *extra_panels]
+        cols = min(len(panels), 4)
+        rows = math.ceil(len(panels) / cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+        for ax in axes.flat[len(panels):]:
+            ax.set_visible(False)
+        for ax, (title, lines) in zip(axes.flat, self.series(panels)):
+            for label, steps, values in lines:
+                ax.plot(steps, values, marker="." if label.startswith("dev") else None, label=label)
             ax.set_title(title)
             ax.set_xlabel("step")
             ax.grid(alpha=0.3)

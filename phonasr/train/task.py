@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Iterable, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import torch
 from lhotse.cut import Cut
 
 from phonasr.data.dataset import Batch
 from phonasr.train.data import TrainingData, feature_data
+from phonasr.train.distributed import DistContext
 
 Models = Dict[str, torch.nn.Module]
+#: a panel of ``curves.png``: its title and the (split, statistic) series it draws, e.g.
+#: ``("acceptance rate", [("train", "accept_rate")])``
+PlotPanel = Tuple[str, Sequence[Tuple[str, str]]]
 
 TASKS = {
     "ctc": "phonasr.train.ctc_task:CtcTask",
@@ -43,6 +47,12 @@ class Task(ABC):
     def __init__(self, config: Mapping[str, Any], device: torch.device) -> None:
         self.config = config
         self.device = device
+        self.dist = DistContext(rank=0, local_rank=0, world_size=1, device=device)
+
+    def set_distributed(self, dist: DistContext) -> None:
+        """The trainer's process group, given before anything else is called: a task whose state must agree across
+        ranks (JSA's sample cache) exchanges it through these collectives. Default (and outside a trainer): alone."""
+        self.dist = dist
 
     @abstractmethod
     def build_models(self) -> Models:
@@ -82,16 +92,31 @@ class Task(ABC):
         """Hook at the start of every epoch (1-based). Default: nothing to do."""
         return None
 
+    def plot_panels(self) -> List[PlotPanel]:
+        """Panels that ``curves.png`` draws after loss, error rate and learning rate: the task's own health
+        statistics (from ``compute_loss`` or ``validate``). Default: none."""
+        return []
+
     def checkpoint_metadata(self) -> Dict[str, Any]:
         """Plain data stored in every checkpoint next to the models, e.g. ``tokenizer_dir`` and ``symbols``."""
         return {}
 
     def state_dict(self) -> Dict[str, Any]:
-        """Task state to restore on resume (plain data). Saved for every rank separately."""
+        """Task state to restore on resume (plain data). Saved for every rank separately; a resume with another
+        number of processes reuses them modulo the old world size."""
         return {}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned. Default: stateless, nothing to restore."""
+        return None
+
+    def shared_state_dict(self) -> Dict[str, Any]:
+        """Task state that every rank holds identically (plain data): saved once, from rank 0, and given back to
+        every rank on resume whatever the world size. Default: none."""
+        return {}
+
+    def load_shared_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`shared_state_dict` returned (an empty mapping for a checkpoint without one)."""
         return None
 
 

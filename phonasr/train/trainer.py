@@ -8,8 +8,9 @@ What the loop guarantees, whatever the task:
   gradient clipping, Adam/AdamW with a noam or plateau schedule, early stopping on a dev metric;
 * batches whose loss is NaN/inf are skipped on every rank (logged with their utterance ids) and training aborts
   after ``max_bad_batches`` in a row;
-* ``last.pt`` holds the whole state, so rerunning after a kill continues the same trajectory; the best
-  ``keep_best`` validations are kept as model files and ``final.pt`` averages the best ``average_best``.
+* ``last.pt`` holds the whole state (the task's per-rank states and, once, its state shared by all ranks), so
+  rerunning after a kill continues the same trajectory; the best ``keep_best`` validations are kept as model
+  files and ``final.pt`` averages the best ``average_best``.
 """
 from __future__ import annotations
 
@@ -115,6 +116,7 @@ class Trainer:
 
         set_seed(self.seed)  # identical initial models on every rank
         self.task = build_task(self.config, self.device)
+        self.task.set_distributed(dist)
         models = self.task.build_models()
         resume_state = self._read_last_checkpoint()
         if resume_state is None:
@@ -184,6 +186,7 @@ class Trainer:
                         "the old world size, so the trajectory differs", len(per_rank), self.dist.world_size)
         mine = per_rank[self.dist.rank % len(per_rank)]
         self.task.load_state_dict(mine["task"])
+        self.task.load_shared_state_dict(state.get("task_shared", {}))
         restore_rng_state(mine["rng"])
         log.info("resumed from %s: epoch %d, step %d, %d batches into the epoch", self.exp_dir / LAST,
                  self.epoch, self.step, self.batches_done)
@@ -351,7 +354,7 @@ class Trainer:
         stop = self.early_stopping.update(value)
         if self.monitor is not None:
             self.monitor.record("dev", self.step, metrics)
-            self.monitor.plot(self.task.error_rate_name)
+            self.monitor.plot(self.task.error_rate_name, self.task.plot_panels())
             payload = model_checkpoint(self.models, self.config, self.task.checkpoint_metadata(), step=self.step,
                                        epoch=self.epoch, metrics=dict(metrics))
             if self.best.offer(value, self.step, payload):
@@ -373,7 +376,8 @@ class Trainer:
             scaler=self.scaler.state_dict(), early_stopping=self.early_stopping.state_dict(),
             best=self.best.state_dict(), history=self.monitor.history, epoch=self.epoch, step=self.step,
             batches_done=self.batches_done, finished=self.finished, last_validated_step=self.last_validated_step,
-            sampler=self.data.sampler.settings(), per_rank=per_rank, world_size=self.dist.world_size,
+            sampler=self.data.sampler.settings(), per_rank=per_rank, task_shared=self.task.shared_state_dict(),
+            world_size=self.dist.world_size,
         )
         atomic_torch_save(state, self.exp_dir / LAST)
 

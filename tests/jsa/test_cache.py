@@ -11,23 +11,22 @@ from phonasr.utils.io import atomic_torch_save, load_checkpoint
 def test_persistent_chains_start_from_the_cached_sample():
     cache = SampleCache()
     assert cache.chain_start("u1") is None
-    assert cache.update(["u1", "u2"], [[3, 4], [5]]) == [True, True]
+    cache.update([("u1", [3, 4]), ("u2", [5])])
     assert cache.chain_start("u1") == [3, 4]
-    assert cache.update(["u1", "u2"], [[3, 4], [6]]) == [False, True]
-    assert cache.update(["u1"], [None]) == [False]  # a chain with nothing feasible keeps its entry
-    assert cache.get("u1") == [3, 4] and len(cache) == 2
+    cache.update([("u2", [6]), ("u2", [7])])  # applied in order: the later state wins
+    assert cache.get("u1") == [3, 4] and cache.get("u2") == [7] and len(cache) == 2
 
 
 def test_restarting_chains_still_record_samples():
     cache = SampleCache(persistent=False)
-    cache.update(["u1"], [[1, 2]])
+    cache.update([("u1", [1, 2])])
     assert cache.chain_start("u1") is None
     assert cache.get("u1") == [1, 2]
 
 
 def test_round_trip_through_a_weights_only_checkpoint(tmp_path):
     cache = SampleCache()
-    cache.update(["a", "b", "c"], [[1, 2, 3], [], [7]])
+    cache.update([("a", [1, 2, 3]), ("b", []), ("c", [7])])
     atomic_torch_save({"task": cache.state_dict()}, tmp_path / "last.pt")
     restored = SampleCache()
     restored.load_state_dict(load_checkpoint(tmp_path / "last.pt")["task"])

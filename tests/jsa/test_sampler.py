@@ -63,12 +63,15 @@ def test_infeasible_candidates_are_never_accepted():
     score = _const_score({(1,): 0.0, (2,): inf, (3,): math.nan, (4,): -1e9}, calls)
     result = run_chains(states=[None, [1], [2], [4]],
                         proposals=[[[2], [3]], [[2], [3], [2]], [[3], [4]], [[2]]], score=score)
-    # No feasible state anywhere for utterance 0; 1 keeps its state; 2's infeasible state yields to [4];
-    # 3 keeps a state of tiny weight against infeasible candidates.
+    # No feasible state anywhere for utterance 0; 1 keeps its state; 2's infeasible state yields to [4] (a
+    # re-initialisation, not an accept test); 3 keeps a state of tiny weight against infeasible candidates.
     assert result.states == [None, [1], [4], [4]]
-    assert result.accepted == [0, 0, 1, 0]
+    assert result.accepted == [0, 0, 0, 0]
+    assert result.initialised == [False, False, True, False]
+    assert result.tested == [0, 3, 0, 1]
     assert result.infeasible == [2, 3, 1, 1]
     assert result.changed == [False, False, True, False]
+    assert result.acceptance_rate == 0.0
     assert len(calls) == 1, "all candidates of all utterances are scored in one call"
 
 
@@ -85,6 +88,26 @@ def test_better_candidate_always_accepted_and_acceptance_counted():
     result = run_chains(states=[[1]], proposals=[[[2], [3]]], score=score)
     assert result.states == [[3]] and result.accepted == [2] and result.acceptance_rate == 1.0
     assert result.changed == [True]
+
+
+def test_first_state_of_a_new_chain_is_no_acceptance():
+    """A new chain takes its first feasible proposal without a test: counted as an acceptance (and the proposals
+    before it as tests) it would give a rate of 2/7 here instead of 1/5."""
+    score = _const_score({(1,): -1.0, (2,): -50.0, (3,): float("-inf")}, [])
+    gen = torch.Generator().manual_seed(0)
+    result = run_chains(states=[None, [1]], proposals=[[[3], [1], [2], [2]], [[2], [2], [1]]], score=score,
+                        generator=gen)
+    assert result.initialised == [True, False]
+    assert result.accepted == [0, 1]  # [2] is e^-49 times less likely: rejected; [1] over [1] always accepted
+    assert result.tested == [2, 3]  # chain 0: the infeasible [3] and the initialising [1] are no tests
+    assert result.acceptance_rate == 1 / 5
+    assert result.states == [[1], [1]]
+
+
+def test_acceptance_rate_is_undefined_without_tests():
+    score = _const_score({(1,): 0.0}, [])
+    result = run_chains(states=[None], proposals=[[[1]]], score=score)
+    assert result.initialised == [True] and result.tested == [0] and result.acceptance_rate is None
 
 
 def test_length_normalisation_needs_grapheme_lengths():

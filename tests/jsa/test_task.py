@@ -9,9 +9,13 @@ import torch
 from lhotse import CutSet
 
 import phonasr.jsa.step as step_module
+import phonasr.jsa.task as task_module
 from phonasr.data.dataset import FeatureBatchDataset
+from phonasr.jsa.cache import SampleCache
+from phonasr.jsa.stats import phone_error_rate
 from phonasr.jsa.task import JsaTask
 from phonasr.train.distributed import DistContext
+from phonasr.train.monitor import TrainingMonitor
 from phonasr.train.trainer import Trainer
 from phonasr.utils.io import load_checkpoint
 
@@ -49,29 +53,119 @@ def test_labelled_utterances_get_true_phoneme_targets(jsa_corpus, monkeypatch):
         expected = truth if utt in jsa_corpus["labelled"] else state
         assert s2p_targets[row] == expected and g2p_targets[row] == expected
         assert p2g_targets[row] == task.bpe.encode(batch["texts"][row])
-    for key in ("accept_rate", "cache_changed", "proposal_per", "cache_per", "loss_s2p", "loss_p2g", "loss_g2p"):
+    for key in ("accept_rate", "cache_per", "cache_per_unlabelled", "loss_s2p", "loss_p2g", "loss_g2p"):
         assert key in stats
-    assert stats["cache_changed"] == 1.0  # a fresh cache: every entry is new
+    # a fresh cache: every chain is initialised (its later proposals are tested), no entry existed to change or
+    # to measure the proposals against
+    assert stats["chain_init"] == 1.0
+    assert not {"cache_changed", "proposal_per"} & set(stats)
 
 
-def test_restarted_chains_ignore_the_cache(jsa_corpus):
-    config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], cache="restart"))
-    task, _ = _task_and_models(config)
-    task.cache.update(["pl-003"], [[1, 2, 3]])
-    assert task.cache.chain_start("pl-003") is None
+@pytest.fixture
+def step_calls(monkeypatch) -> List[Dict]:
+    """The arguments and outputs of every jsa_step call the task makes."""
+    calls: List[Dict] = []
+    real = task_module.jsa_step
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(dict(kwargs, out=out))
+        return out
+
+    monkeypatch.setattr(task_module, "jsa_step", spy)
+    return calls
+
+
+@pytest.mark.parametrize("cache", ["persistent", "restart"])
+def test_second_visit_starts_from_the_cache(jsa_corpus, step_calls, cache):
+    config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], cache=cache))
+    task, models = _task_and_models(config)
+    batch = _batch(jsa_corpus, ["pl-002", "pl-003", "pl-004"])
+    task.compute_loss(models, batch)
+    after_first = [task.cache.get(u) for u in batch["utt_ids"]]
+    assert step_calls[0]["chain_starts"] == [None] * 3 and None not in after_first
+    _, stats, _ = task.compute_loss(models, batch)
+    expected = after_first if cache == "persistent" else [None] * 3
+    assert step_calls[1]["chain_starts"] == expected
+    # restarted chains are all initialised again; persistent ones continue (none needs a first state)
+    assert stats["chain_init"] == (0.0 if cache == "persistent" else 1.0)
+
+
+def test_chain_statistics_measure_against_the_cache_before_the_step(jsa_corpus, step_calls):
+    task, models = _task_and_models(jsa_corpus["config"])
+    batch = _batch(jsa_corpus, ["pl-000", "pl-003", "pl-004"])  # pl-000 is labelled
+    task.compute_loss(models, batch)
+    before = {u: task.cache.get(u) for u in batch["utt_ids"]}
+    _, stats, _ = task.compute_loss(models, batch)
+    out = step_calls[1]["out"]
+    chains = [batch["utt_ids"][r] for r in out.chain_rows]
+    refs = [before[u] for u, props in zip(chains, out.proposals) for _ in props]
+    hyps = [p for props in out.proposals for p in props]
+    assert stats["proposal_per"] == pytest.approx(phone_error_rate(refs, hyps))
+    moved = [before[u] != s for u, s in zip(chains, out.result.states)]
+    assert any(moved), "a chain must move, or the cache before and after the step would be the same"
+    assert stats["cache_changed"] == pytest.approx(sum(moved) / len(chains))
+    assert stats["accept_rate"] == pytest.approx(sum(out.result.accepted) / sum(out.result.tested))
+    truth = {u: jsa_corpus["phone_tok"].encode(p) for u, _, p in jsa_corpus["items"]}
+    unlabelled = [u for u in chains if u not in jsa_corpus["labelled"]]
+    assert stats["cache_per"] == pytest.approx(phone_error_rate([truth[u] for u in chains],
+                                                                [task.cache.get(u) for u in chains]))
+    assert stats["cache_per_unlabelled"] == pytest.approx(
+        phone_error_rate([truth[u] for u in unlabelled], [task.cache.get(u) for u in unlabelled]))
+
+
+def test_copies_in_one_batch_continue_one_chain(jsa_corpus, step_calls):
+    """Oversampled copies in one batch: one chain per utterance through all its copies' proposals, whose final
+    state is what the cache keeps (not whichever copy's chain happened to be written last)."""
+    task, models = _task_and_models(jsa_corpus["config"])
+    cuts = CutSet.from_file(jsa_corpus["root"] / "train.jsonl.gz").subset(cut_ids=["pl-000", "pl-004"]).repeat(2)
+    batch = FeatureBatchDataset()[cuts]
+    assert sorted(batch["utt_ids"]) == ["pl-000", "pl-000", "pl-004", "pl-004"]
+    task.compute_loss(models, batch)
+    out = step_calls[0]["out"]
+    chains = [batch["utt_ids"][r] for r in out.chain_rows]
+    assert sorted(chains) == ["pl-000", "pl-004"]
+    assert [len(p) for p in out.proposals] == [2 * jsa_corpus["config"]["jsa"]["num_samples"]] * 2
+    for utt, state in zip(chains, out.result.states):
+        assert task.cache.get(utt) == state
+
+
+def test_jsa_panels_are_collected_and_plotted(jsa_corpus, tmp_path):
+    task, models = _task_and_models(jsa_corpus["config"])
+    monitor = TrainingMonitor(tmp_path)
+    batch = _batch(jsa_corpus, ["pl-000", "pl-003", "pl-004"])
+    for step in (1, 2):
+        _, stats, _ = task.compute_loss(models, batch)
+        monitor.record("train", step, dict(stats, lr=1e-3))
+    series = dict(monitor.series(task.plot_panels()))
+    labels = {title: [label for label, _, _ in lines] for title, lines in series.items()}
+    assert labels == {"MIS acceptance rate": ["train accept_rate"],
+                      "cache entries changed": ["train cache_changed", "train chain_init"],
+                      "proposal PER vs cache (%)": ["train proposal_per"],
+                      "cache PER vs truth (%)": ["train cache_per", "train cache_per_unlabelled"]}
+    steps = {label: s for lines in series.values() for label, s, _ in lines}
+    assert steps["train accept_rate"] == [1, 2] and steps["train proposal_per"] == [2]  # no cache at step 1
+    png = monitor.plot("WER", task.plot_panels())
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monitor.close()
 
 
 @pytest.mark.slow
 def test_training_saves_the_cache_and_resume_restores_it(jsa_corpus, tmp_path):
     exp = tmp_path / "exp"
-    Trainer(jsa_corpus["config"], exp, DistContext.from_env("cpu")).run()
+    trainer = Trainer(jsa_corpus["config"], exp, DistContext.from_env("cpu"))
+    trainer.run()
+    trained = dict(trainer.task.cache.items())
     state = load_checkpoint(exp / "last.pt")
-    cache = state["per_rank"][0]["task"]["cache"]
-    assert len(cache["utt_ids"]) >= 2 and set(cache["utt_ids"]) <= {u for u, _, _ in jsa_corpus["items"]}
+    assert state["per_rank"][0]["task"] == {}  # the cache is saved once, not per rank
+    assert len(trained) >= 2 and set(trained) <= {u for u, _, _ in jsa_corpus["items"]}
     resumed = Trainer(jsa_corpus["config"], exp, DistContext.from_env("cpu"))
-    assert sorted(dict(resumed.task.cache.items())) == sorted(cache["utt_ids"])
+    assert dict(resumed.task.cache.items()) == trained  # the sequences, not only the ids
     final = load_checkpoint(exp / "final.pt")
     assert set(final["models"]) == {"s2p", "p2g", "g2p"} and "wer" in final["metrics"][0]
+    train_points = [h for h in state["history"] if h["split"] == "train"]
+    assert train_points and all("accept_rate" in h and "chain_init" in h for h in train_points)
+    assert (exp / "curves.png").is_file()
 
 
 def test_trainer_oversamples_the_labelled_subset(jsa_corpus, tmp_path):
@@ -81,3 +175,13 @@ def test_trainer_oversamples_the_labelled_subset(jsa_corpus, tmp_path):
     trainer.data.sampler.start_epoch(1)
     visits = collections.Counter(u for batch in trainer.data.train_loader for u in batch["utt_ids"])
     assert visits == {u: 2 if u in jsa_corpus["labelled"] else 1 for u, _, _ in jsa_corpus["items"]}
+
+
+def test_checkpoint_with_a_per_rank_cache_still_resumes(jsa_corpus):
+    """last.pt files written before the cache was shared across ranks kept it in each rank's task state."""
+    old = SampleCache()
+    old.update([("pl-001", [3, 1, 2]), ("pl-002", [])])
+    task = JsaTask(jsa_corpus["config"], torch.device("cpu"))
+    task.load_state_dict({"cache": old.state_dict()})
+    task.load_shared_state_dict({})
+    assert dict(task.cache.items()) == {"pl-001": [3, 1, 2], "pl-002": []}

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import logging
+import struct
 
 import pytest
 import torch
+from toy_task import ToyCtcTask
 
 from phonasr.train.distributed import DistContext
+from phonasr.train.monitor import TrainingMonitor
 from phonasr.train.trainer import Trainer, average_stats
 from phonasr.utils.io import load_checkpoint
 
@@ -92,3 +95,31 @@ def test_log_averages_each_statistic_over_the_batches_that_reported_it():
     stats = [{"loss": 1.0, "cache_per": 30.0}, {"loss": 3.0}, {"loss": 2.0, "cache_per": 10.0}]
     assert average_stats(stats) == {"cache_per": 20.0, "loss": 2.0}
     assert average_stats([]) == {}
+
+
+def png_size(path) -> tuple:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])  # IHDR width, height
+
+
+def test_task_panels_are_drawn_in_curves_png(toy_config, tmp_path, monkeypatch):
+    """Two panels of the task's own statistics join loss, error rate and lr: five panels, two rows of four."""
+    panels = [("gradient norm", [("train", "grad_norm")]), ("utterances", [("train", "utts"), ("dev", "utts")])]
+    monkeypatch.setattr(ToyCtcTask, "plot_panels", lambda self: panels, raising=False)
+    train(dict(toy_config, train=dict(toy_config["train"], max_epochs=1)), tmp_path)
+    assert png_size(tmp_path / "curves.png") == (4 * 5 * 80, 2 * 3.6 * 80)
+
+
+def test_monitor_collects_each_panels_series(tmp_path):
+    monitor = TrainingMonitor(tmp_path)
+    monitor.record("train", 1, {"loss": 2.0, "accept_rate": 0.9})
+    monitor.record("train", 2, {"loss": 1.5})
+    monitor.record("dev", 2, {"loss": 1.7, "error_rate": 40.0})
+    monitor.record("train", 3, {"loss": 1.0, "accept_rate": 0.95})
+    panels = [("acceptance", [("train", "accept_rate"), ("dev", "accept_rate")]), ("loss", [("train", "loss")])]
+    assert monitor.series(panels) == [("acceptance", [("train accept_rate", [1, 3], [0.9, 0.95])]),
+                                      ("loss", [("train loss", [1, 2, 3], [2.0, 1.5, 1.0])])]
+    assert png_size(monitor.plot("error_rate", panels)) == (4 * 5 * 80, 2 * 3.6 * 80)
+    assert png_size(monitor.plot("error_rate")) == (3 * 5 * 80, 3.6 * 80)
+    monitor.close()

@@ -1,0 +1,137 @@
+"""jsa_step: which networks score the chains, copies of an utterance sharing a chain, and gradients that stay
+finite (infeasible true phonemes) and present (a batch without samples, as DDP needs)."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pytest
+import torch
+
+import phonasr.jsa.step as step_module
+from phonasr.data.pairs import pad_ids
+from phonasr.jsa.likelihoods import inference
+from phonasr.jsa.step import group_chains, jsa_step
+from phonasr.models import build_model
+
+PHONES, SUBWORDS, CHARS, K = 6, 7, 8, 3
+CHARS_OF = [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7, 1]]
+GRAPHEMES = [[1, 2], [3, 4, 5]]
+
+
+@pytest.fixture
+def models() -> Dict[str, torch.nn.Module]:
+    torch.manual_seed(0)
+    token = {"type": "transformer", "preset": "tiny", "upsample": 2, "dropout": 0.3}
+    out = {"s2p": build_model({"type": "conformer", "preset": "tiny", "dropout": 0.3}, PHONES),
+           "p2g": build_model(token, SUBWORDS, PHONES), "g2p": build_model(token, PHONES, CHARS)}
+    for m in out.values():
+        m.train()
+    return out
+
+
+def batch(rows: List[int]) -> Dict:
+    gen = torch.Generator().manual_seed(1)
+    feats = torch.randn(2, 80, 80, generator=gen)
+    return {"features": feats[rows], "feature_lens": torch.tensor([80, 64])[rows],
+            "graphemes": [GRAPHEMES[r] for r in rows], "chars": [CHARS_OF[r] for r in rows]}
+
+
+def step(models, rows: List[int], **kw):
+    b = batch(rows)
+    kw.setdefault("chain_starts", [None] * len(rows))
+    kw.setdefault("fixed_targets", [None] * len(rows))
+    return jsa_step(models, b["features"], b["feature_lens"], b["graphemes"], b["chars"], num_samples=K,
+                    ctc_backend="torch", **kw)
+
+
+@pytest.fixture
+def captured(monkeypatch) -> Dict:
+    """What the sampler received: the score function, the chains' starts and proposals, and the G2P output the
+    proposals were drawn from."""
+    seen: Dict = {}
+    real_sample, real_chains = step_module.ctc_sample, step_module.run_chains
+
+    def sample(log_probs, lens, num_samples):
+        seen["proposal_log_probs"] = log_probs.clone()
+        return real_sample(log_probs, lens, num_samples)
+
+    def chains(states, proposals, score, **kw):
+        seen.update(states=states, proposals=proposals, score=score)
+        return real_chains(states, proposals, score, **kw)
+
+    monkeypatch.setattr(step_module, "ctc_sample", sample)
+    monkeypatch.setattr(step_module, "run_chains", chains)
+    return seen
+
+
+def eval_outputs(models, rows: List[int]):
+    b = batch(rows)
+    with inference(models["s2p"], models["g2p"]):
+        return models["s2p"](b["features"], b["feature_lens"])[0], models["g2p"](*pad_ids(b["chars"]))[0]
+
+
+def test_eval_mode_scores_and_proposes_with_the_dropout_free_networks(models, captured):
+    s2p_eval, g2p_eval = eval_outputs(models, [0, 1])
+    step(models, [0, 1], score_mode="eval")
+    torch.testing.assert_close(captured["score"].s2p_log_probs, s2p_eval)
+    torch.testing.assert_close(captured["score"].g2p_log_probs, g2p_eval)
+    torch.testing.assert_close(captured["proposal_log_probs"], g2p_eval)
+    assert all(m.training for model in models.values() for m in model.modules())
+
+
+def test_train_mode_scores_with_the_training_pass(models, captured):
+    s2p_eval, g2p_eval = eval_outputs(models, [0, 1])
+    step(models, [0, 1], score_mode="train")
+    assert not torch.allclose(captured["score"].s2p_log_probs, s2p_eval)  # a dropout mask was applied
+    assert torch.equal(captured["proposal_log_probs"], captured["score"].g2p_log_probs)
+
+
+def test_unknown_score_mode_is_an_error(models):
+    with pytest.raises(ValueError, match="score_mode"):
+        step(models, [0], score_mode="dropout")
+
+
+def test_copies_of_an_utterance_share_one_chain(models, captured, monkeypatch):
+    targets: List[List[List[int]]] = []
+    real_loss = step_module.ctc_loss
+
+    def spy(log_probs, lens, tgts, backend="auto"):
+        targets.append([list(t) for t in tgts])
+        return real_loss(log_probs, lens, tgts, backend=backend)
+
+    monkeypatch.setattr(step_module, "ctc_loss", spy)
+    start = [1, 2, 3]
+    out = step(models, [0, 1, 0], chain_ids=["a", "b", "a"], chain_starts=[start, None, start])
+    assert out.chain_rows == [0, 1]
+    assert captured["states"] == [start, None]
+    assert [len(p) for p in captured["proposals"]] == [2 * K, K]  # one chain through both copies' proposals
+    final = out.result.states[0]
+    assert final is not None
+    s2p_targets = targets[0]
+    assert s2p_targets[0] == s2p_targets[2] == final
+
+
+def test_group_chains():
+    assert group_chains(["u", "v", "u", "w", "v"]) == ([0, 1, 3], [0, 1, 0, 2, 1])
+    assert group_chains(range(3)) == ([0, 1, 2], [0, 1, 2])
+
+
+def test_infeasible_true_phonemes_leave_gradients_finite(models):
+    """A labelled utterance whose 15 true phonemes are more than its G2P emits (12 frames: 6 characters, upsampled
+    twice) cannot be the G2P's CTC target; its infinite loss must not turn the batch's gradients into NaN."""
+    out = step(models, [0, 1], fixed_targets=[[1, 2, 3, 4, 5] * 3, None])
+    out.loss().backward()
+    assert out.g2p.infeasible == 1 and out.s2p.infeasible == 0
+    for name, model in models.items():
+        for p in model.parameters():
+            assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+def test_p2g_gets_zero_gradients_when_no_chain_has_a_state(models):
+    """Under DDP every rank must produce gradients for every parameter in every step, also when none of its
+    chains found a feasible state (here: a length margin no candidate can meet)."""
+    out = step(models, [0, 1], length_margin=1000)
+    assert out.result.states == [None, None]
+    out.loss().backward()
+    for p in models["p2g"].parameters():
+        assert p.grad is not None and not p.grad.any()
