@@ -10,7 +10,8 @@ What the loop guarantees, whatever the task:
   after ``max_bad_batches`` in a row;
 * ``last.pt`` holds the whole state (the task's per-rank states and, once, its state shared by all ranks), so
   rerunning after a kill continues the same trajectory; the best ``keep_best`` validations are kept as model
-  files and ``final.pt`` averages the best ``average_best``.
+  files and ``final.pt`` averages the best ``average_best``, unless the average validates worse than the best
+  single checkpoint (a short run still improving fast, whose best checkpoints lie far apart): then it is that one.
 """
 from __future__ import annotations
 
@@ -384,7 +385,29 @@ class Trainer:
     def _write_final(self) -> Path:
         final = self.exp_dir / FINAL
         if self.dist.is_main:
-            write_averaged_model(self.best.paths(self.settings.average_best), final)
+            paths = self.best.paths(self.settings.average_best)
+            averaged = write_averaged_model(paths, final)
+            if len(paths) > 1:
+                self._fall_back_if_average_is_worse(averaged["models"], paths[0], final)
             self.monitor.close()
         self.dist.barrier()
         return final
+
+    def _fall_back_if_average_is_worse(self, averaged: Mapping[str, Mapping[str, torch.Tensor]], best: Path,
+                                       final: Path) -> None:
+        """Validate the averaged models; if they are worse than the best checkpoint, make that one ``final.pt``.
+
+        Averaging helps checkpoints near one optimum; on a short run whose best checkpoints are still far apart
+        (a dev PER of 100, 76 and 28 at three validations) the mean of their weights can be worse than any of them.
+        """
+        for name, model in self.models.items():
+            model.load_state_dict(averaged[name])
+            model.eval()
+        with torch.no_grad():
+            metrics = self.task.validate(self.models, self.data.dev_loader)
+        value, best_value = float(metrics[self.settings.metric]), self.best.entries[0]["metric"]
+        log.info("averaged model: %s=%.4g (best single checkpoint %s: %.4g)", self.settings.metric, value,
+                 best.name, best_value)
+        if value > best_value:
+            log.info("the average is worse than %s: final.pt is that checkpoint instead", best.name)
+            write_averaged_model([best], final)

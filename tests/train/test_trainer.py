@@ -26,7 +26,7 @@ def test_trains_and_writes_outputs(toy_config, tmp_path):
     final = train(toy_config, tmp_path)
     ckpt = load_checkpoint(final)
     assert ckpt["kind"] == "model" and set(ckpt["models"]) == {"toy"}
-    assert len(ckpt["averaged_from"]) == 2
+    assert len(ckpt["averaged_from"]) == 2, "the average of the 2 best validated no worse than the best alone"
     last = load_checkpoint(tmp_path / "last.pt")
     assert last["finished"] and last["epoch"] == 3
     dev = [h for h in last["history"] if h["split"] == "dev"]
@@ -40,6 +40,24 @@ def test_trains_and_writes_outputs(toy_config, tmp_path):
     for key, value in ckpt["models"]["toy"].items():
         mean = sum(params(p)[key] for p in best) / 2
         torch.testing.assert_close(value, mean)
+
+
+def test_final_is_the_best_checkpoint_when_the_average_validates_worse(toy_config, tmp_path, monkeypatch):
+    real_validate = ToyCtcTask.validate
+    calls = []
+
+    def validate(self, models, loader):  # the third validation is the averaged model's: make it the worst
+        metrics = real_validate(self, models, loader)
+        calls.append(metrics["error_rate"])
+        return dict(metrics, error_rate=metrics["error_rate"] + 1000.0) if len(calls) == 3 else metrics
+
+    monkeypatch.setattr(ToyCtcTask, "validate", validate)
+    final = load_checkpoint(train(toy_config, tmp_path))
+    assert len(calls) == 3
+    best = load_checkpoint(tmp_path / "last.pt")["best"]["entries"][0]["file"]
+    assert final["averaged_from"] == [best]
+    for key, value in final["models"]["toy"].items():
+        assert torch.equal(value, params(tmp_path / best)[key]), key
 
 
 def test_resume_after_kill_continues_the_same_trajectory(toy_config, tmp_path):
