@@ -38,12 +38,9 @@ Options:
 . utils/parse_options.sh
 . utils/log.sh
 [ $# -eq 0 ] || die "unexpected arguments: $*"
-for n in "$stage" "$stop_stage"; do
-  [[ $n =~ ^[0-9]+$ ]] || die "--stage and --stop-stage take whole numbers, got '$n'"
-done
+. utils/stages.sh
 . ./path.sh  # after the options, so that --help and a mistyped option never start the installer
 [ -n "$corpus_dir" ] || die "pass --corpus-dir <CommonVoice release>"
-run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 manifests() { local split=$1 out="" lang; for lang in $langs; do out+="${out:+, }data/fbank/$lang/cuts_$split.jsonl.gz"; done; echo "[$out]"; }
 
 if run_stage 0; then

@@ -45,9 +45,7 @@ Options:
 . utils/parse_options.sh
 . utils/log.sh
 [ $# -eq 0 ] || die "unexpected arguments: $*"
-for n in "$stage" "$stop_stage"; do
-  [[ $n =~ ^[0-9]+$ ]] || die "--stage and --stop-stage take whole numbers, got '$n'"
-done
+. utils/stages.sh
 . ./path.sh  # after the options, so that --help and a mistyped option never start the installer
 suffix=""
 if [ "$quick" = true ]; then
@@ -75,7 +73,6 @@ pretrain_languages() {
 languages() { echo "$target_lang"; pretrain_languages; }
 # "[data/fbank/a/cuts_SPLIT.jsonl.gz, data/fbank/b/...]" for the given languages, as a YAML list for --set
 manifests() { local split=$1 out="" lang; shift; for lang in "$@"; do out+="${out:+, }data/fbank/$lang/cuts_$split.jsonl.gz"; done; echo "[$out]"; }
-run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
 log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stage..$stop_stage"
 

@@ -49,6 +49,15 @@ def _venv_is_current() -> bool:
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
+@pytest.mark.parametrize("option", ["--stage", "--stop-stage"])
+def test_run_sh_refuses_a_stage_that_is_not_a_number(recipe: str, option: str, tmp_path: Path):
+    # before anything runs: a non-number would make every stage test false and the recipe silently do nothing
+    out = subprocess.run(["bash", str(ROOT / "egs" / recipe / "run.sh"), option, "3x", "--corpus-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "take whole numbers, got '3x'" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
 def test_path_sh_through_symlinks_finds_the_toolkit(recipe: str, tmp_path: Path):
     if not _venv_is_current():
         pytest.fail(".venv is not set up (its stamp is stale): run `bash utils/install.sh` first")
