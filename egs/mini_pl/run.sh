@@ -225,7 +225,7 @@ decode_s2p_p2g() {
   for set in $test_sets; do
     steps/decode_p2g.sh --cuts "$fbank/cuts_$set.jsonl.gz" --nbest "$decode_nbest" --save-logprobs true "$@" \
       "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
-    score_dir "$system" "exp/$system/decode_p2g_$set" "$set" wer
+    score_dir "$system" "exp/$system/decode_p2g_$set" "$set" wer cer
   done
 }
 

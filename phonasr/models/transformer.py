@@ -56,6 +56,10 @@ class TokenTransformerEncoder(nn.Module):
         self.d_model = cfg.d_model
         self.input_vocab_size = input_vocab_size
         self.embed = nn.Embedding(input_vocab_size, cfg.d_model)
+        # N(0, 1/d) so that the sqrt(d) scaling in forward gives unit-variance embeddings, on the scale of the
+        # sinusoidal positions; torch's default N(0, 1) would make them sqrt(d) times larger and drown the order of
+        # the (repeated) tokens, which CTC over the output needs.
+        nn.init.normal_(self.embed.weight, std=cfg.d_model ** -0.5)
         self.dropout = nn.Dropout(cfg.dropout)
         layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.num_heads, cfg.ffn_dim, cfg.dropout, activation="gelu",
                                            batch_first=True, norm_first=True)

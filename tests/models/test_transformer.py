@@ -51,3 +51,12 @@ def test_spg_preset_size_and_missing_input_vocab():
         build_model({"type": "transformer", "preset": "spg"}, vocab_size=500)
     with pytest.raises(ValueError, match="upsample"):
         build_model({**TINY, "upsample": 0}, 10, 10)
+
+
+def test_scaled_embeddings_are_on_the_scale_of_the_positions():
+    # The encoder multiplies embeddings by sqrt(d); with torch's N(0, 1) init they would be ~10x the unit-amplitude
+    # sinusoidal positions at d=96, and the P2G could barely tell the order of its (repeated) phonemes apart.
+    model = _model(d_model=96)
+    encoder = next(m for m in model.modules() if hasattr(m, "embed"))
+    scaled_std = float(encoder.embed.weight.detach().std()) * 96 ** 0.5
+    assert 0.8 < scaled_std < 1.2, scaled_std
