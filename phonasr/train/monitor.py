@@ -53,13 +53,18 @@ class TrainingMonitor:
             out.append((title, lines))
         return out
 
-    def plot(self, error_name: str = "error_rate", extra_panels: Sequence[PlotPanel] = ()) -> Path:
-        """Draw train/dev loss, dev error rate, learning rate and the task's ``extra_panels`` against the step
-        into ``curves.png`` (rows of at most four panels)."""
-        panels = [("loss", [("train", "loss"), ("dev", "loss")]),
-                  (error_name, [("dev", error_name)]),
-                  ("learning rate", [("train", "lr")]),
-                  *extra_panels]
+    @staticmethod
+    def panels(error_title: str = "error rate", extra_panels: Sequence[PlotPanel] = ()) -> List[PlotPanel]:
+        """Train/dev loss, the dev ``error_rate`` (every task reports it under that key; ``error_title`` names it,
+        e.g. PER or WER), the learning rate, then the task's ``extra_panels``."""
+        return [("loss", [("train", "loss"), ("dev", "loss")]),
+                (error_title, [("dev", "error_rate")]),
+                ("learning rate", [("train", "lr")]),
+                *extra_panels]
+
+    def plot(self, error_title: str = "error rate", extra_panels: Sequence[PlotPanel] = ()) -> Path:
+        """Draw :meth:`panels` against the step into ``curves.png`` (rows of at most four panels)."""
+        panels = self.panels(error_title, extra_panels)
         cols = min(len(panels), 4)
         rows = math.ceil(len(panels) / cols)
         fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)

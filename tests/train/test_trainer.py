@@ -138,6 +138,8 @@ def test_monitor_collects_each_panels_series(tmp_path):
     panels = [("acceptance", [("train", "accept_rate"), ("dev", "accept_rate")]), ("loss", [("train", "loss")])]
     assert monitor.series(panels) == [("acceptance", [("train accept_rate", [1, 3], [0.9, 0.95])]),
                                       ("loss", [("train loss", [1, 2, 3], [2.0, 1.5, 1.0])])]
-    assert png_size(monitor.plot("error_rate", panels)) == (4 * 5 * 80, 2 * 3.6 * 80)
-    assert png_size(monitor.plot("error_rate")) == (3 * 5 * 80, 3.6 * 80)
+    assert png_size(monitor.plot("PER", panels)) == (4 * 5 * 80, 2 * 3.6 * 80)
+    assert png_size(monitor.plot("PER")) == (3 * 5 * 80, 3.6 * 80)
+    # the dev error rate is drawn whatever the task calls it (a panel titled WER once plotted nothing)
+    assert monitor.series(monitor.panels("WER"))[1] == ("WER", [("dev error_rate", [2], [40.0])])
     monitor.close()
