@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from phonasr.data.dataset import Batch
+from phonasr.data.dataset import Batch, rank_share
 
 COLUMNS = ("utt_id", "input", "output")
 PathLike = Union[str, Path]
@@ -124,9 +124,9 @@ class PairBatchSampler(torch.utils.data.Sampler):
     Per epoch (with ``shuffle``): the pairs, sorted by input length, are cut into ``num_buckets`` buckets of
     equal size; each bucket is shuffled and cut greedily into batches; the batches of all buckets are shuffled.
     Without ``shuffle`` (dev sets) the batches follow the length order. A pair longer than ``max_tokens`` is a
-    batch of its own. Under DDP every rank builds the same list (same seed), pads it by repeating its first
-    batches to a multiple of ``world_size`` (so every rank runs the same number of steps) and takes every
-    ``world_size``-th batch.
+    batch of its own. Under DDP every rank builds the same list (same seed) and takes its share of it
+    (:func:`phonasr.data.dataset.rank_share`: every rank the same number of batches, even with fewer batches than
+    ranks).
     """
 
     def __init__(self, lengths: Sequence[int], max_tokens: int, shuffle: bool, num_buckets: int, seed: int,
@@ -167,10 +167,7 @@ class PairBatchSampler(torch.utils.data.Sampler):
             for bucket in np.array_split(np.array(by_length), min(self.num_buckets, len(by_length))):
                 batches.extend(self._greedy(rng.permutation(bucket).tolist()))
             batches = [batches[i] for i in rng.permutation(len(batches))]
-        if self.world_size > 1:
-            batches += batches[: (-len(batches)) % self.world_size]
-            batches = batches[self.rank::self.world_size]
-        return batches
+        return list(rank_share(batches, self.world_size, self.rank))
 
     def _greedy(self, order: Sequence[int]) -> List[List[int]]:
         batches: List[List[int]] = []

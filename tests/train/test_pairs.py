@@ -83,6 +83,12 @@ def test_ranks_get_equally_many_batches_that_together_cover_the_epoch():
     assert set(visits) == set(range(len(LENGTHS)))
 
 
+def test_fewer_batches_than_ranks_still_give_every_rank_a_batch():
+    # one batch and four ranks: a rank without a batch would leave the others waiting in DDP's all-reduce
+    ranks = [sampler(max_tokens=10_000, num_buckets=1, world_size=4, rank=r).epoch_batches(1) for r in range(4)]
+    assert [len(r) for r in ranks] == [1, 1, 1, 1]
+
+
 def test_dataset_pads_inputs_longest_first():
     pairs = [TokenPair("a", (1, 2), (3,), "x"), TokenPair("b", (4, 5, 6), (7, 8), "y z")]
     batch = PairBatchDataset(pairs)[[0, 1]]
