@@ -36,7 +36,7 @@ from phonasr.data.pairs import (
     read_pairs,
     violates_margin,
 )
-from phonasr.models import TransformerConfig, build_model, model_config
+from phonasr.models import TransformerConfig, architecture, build_model, model_config
 from phonasr.tokenizers import Tokenizer, load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.ctc_task import min_ctc_frames
@@ -76,12 +76,6 @@ class PairFilterReport:
                  f" (e.g. {', '.join(self.examples)})" if self.examples else "")
 
 
-def _architecture(cfg: Mapping[str, Any]) -> Any:
-    """The parts of a ``model:`` section that weights depend on or that change the model's function (dropout is
-    a training choice, free to differ when fine-tuning)."""
-    return dataclasses.replace(model_config(cfg), dropout=0.0)
-
-
 class TokenCtcTask(Task):
     def __init__(self, config: Mapping[str, Any], device: torch.device) -> None:
         super().__init__(config, device)
@@ -115,7 +109,7 @@ class TokenCtcTask(Task):
         source = stored_model(load_model_checkpoint(path), path, init.get("model_name"), prefer=self.model_name)
         source.check_symbols("input", self.inputs.symbols, self.input_dir)
         source.check_symbols("output", self.outputs.symbols, self.output_dir)
-        if _architecture(source.spec.config) != _architecture(self.config["model"]):
+        if architecture(source.spec.config) != architecture(self.config["model"]):
             raise ValueError(f"model '{source.name}' of {path} has the architecture {source.spec.config}, this config "
                              f"{self.config['model']}: fine-tuning needs the same model section")
         try:
