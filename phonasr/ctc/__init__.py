@@ -6,11 +6,11 @@ the device of its inputs. Importable on Python 3.9 + torch 1.12 (the k2 environm
 from __future__ import annotations
 
 from phonasr.ctc.align import forced_align
-from phonasr.ctc.common import BLANK
+from phonasr.ctc.common import BLANK, min_ctc_frames
 from phonasr.ctc.loss import BACKENDS, ctc_loss, k2_available
 from phonasr.ctc.sampling import ctc_sample
 from phonasr.ctc.search import Hypothesis, greedy_search, prefix_beam_search
 
 __version__ = "0.1"
 __all__ = ["BACKENDS", "BLANK", "Hypothesis", "ctc_loss", "ctc_sample", "forced_align", "greedy_search",
-           "k2_available", "prefix_beam_search"]
+           "k2_available", "min_ctc_frames", "prefix_beam_search"]

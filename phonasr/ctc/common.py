@@ -32,6 +32,11 @@ def check_targets(targets: Sequence[Sequence[int]], batch_size: int, vocab_size:
                              f"{list(seq)}")
 
 
+def min_ctc_frames(ids: Sequence[int]) -> int:
+    """Fewest CTC frames that can emit ``ids``: one per label plus a blank between equal neighbours."""
+    return len(ids) + sum(1 for a, b in zip(ids, ids[1:]) if a == b)
+
+
 def pad_targets(targets: Sequence[Sequence[int]], device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
     """Targets -> ((B, U_max) long padded with blank, (B,) lengths), on ``device``."""
     lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)

@@ -18,11 +18,10 @@ from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import torch
 
-from phonasr.ctc import ctc_loss, ctc_sample
+from phonasr.ctc import ctc_loss, ctc_sample, min_ctc_frames
 from phonasr.data.pairs import pad_ids
 from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, inference
 from phonasr.jsa.sampler import MISResult, run_chains
-from phonasr.train.ctc_task import min_ctc_frames
 from phonasr.train.task import Models
 
 Output = Tuple[torch.Tensor, torch.Tensor]  # (log_probs (N, T, V), lengths (N,)) of a CTC model
@@ -68,7 +67,7 @@ def ctc_term(output: Output, targets: Sequence[Optional[Sequence[int]]], backend
     turn the gradient of the whole batch into NaN even when masked afterwards (its backward multiplies 0 by NaN).
     """
     log_probs, lens = output
-    usable = [t is not None and min_ctc_frames(list(t)) <= int(n) for t, n in zip(targets, lens.tolist())]
+    usable = [t is not None and min_ctc_frames(t) <= int(n) for t, n in zip(targets, lens.tolist())]
     nll = ctc_loss(log_probs.float(), lens, [list(t) if ok else [] for t, ok in zip(targets, usable)],
                    backend=backend)
     mask = torch.tensor(usable, dtype=torch.bool, device=nll.device)

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 import torch
 
+from phonasr.models import architecture
 from phonasr.utils.io import atomic_torch_save, load_checkpoint
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,21 @@ class StoredModel:
             trained_on = getattr(self.spec, f"{side}_dir") or "another lang dir"
             raise ValueError(f"model '{self.name}' of {self.path} was trained with {side} symbols of {trained_on}, "
                              f"which differ from those of {lang_dir}; use the lang dir it was trained with")
+
+    def load_into(self, model: torch.nn.Module, model_section: Mapping[str, Any]) -> None:
+        """Strictly load these weights into ``model``, built from the config's ``model_section``: another
+        architecture must fail here, naming both sections, not train a half-initialised model. Dropout may differ
+        (a training choice no weight depends on); ``num_heads`` changes no weight shape, hence the explicit check."""
+        if architecture(self.spec.config) != architecture(model_section):
+            raise ValueError(f"model '{self.name}' of {self.path} has the architecture {self.spec.config}, this "
+                             f"config's model section is {dict(model_section)}: fine-tuning needs the same "
+                             "sizes (only dropout may differ): it needs the same model section as the run it "
+                             "starts from")
+        try:
+            model.load_state_dict(self.state)
+        except RuntimeError as e:
+            raise ValueError(f"the weights of model '{self.name}' of {self.path} do not fit the model of this "
+                             f"config's model section {dict(model_section)}: {e}") from e
 
 
 def stored_model(ckpt: Mapping[str, Any], path: str | Path, name: Optional[str] = None,

@@ -26,12 +26,11 @@ from lhotse.cut import Cut
 from torch import nn
 
 from phonasr.ctc import BACKENDS as CTC_BACKENDS
-from phonasr.ctc import ctc_loss
+from phonasr.ctc import ctc_loss, min_ctc_frames
 from phonasr.data.dataset import Batch, feature_frames
 from phonasr.models import (
     NEW_ROW_INITS,
     ConformerConfig,
-    architecture,
     build_model,
     model_config,
     remap_output_layer,
@@ -39,7 +38,7 @@ from phonasr.models import (
 )
 from phonasr.scoring.error_rate import METRICS
 from phonasr.tokenizers import load_tokenizer
-from phonasr.train.checkpoint import ModelSpec, StoredModel, load_model_checkpoint, specs_metadata, stored_model
+from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.dev_scoring import GreedyDevScore
 from phonasr.train.settings import parse_section
 from phonasr.train.specaugment import SpecAugment
@@ -111,11 +110,6 @@ class CtcSettings:
         return settings
 
 
-def min_ctc_frames(ids: List[int]) -> int:
-    """Fewest CTC frames that can emit ``ids``: one per label plus a blank between equal neighbours."""
-    return len(ids) + sum(1 for a, b in zip(ids, ids[1:]) if a == b)
-
-
 class CtcTask(Task):
     def __init__(self, config: Mapping[str, Any], device: torch.device) -> None:
         super().__init__(config, device)
@@ -145,7 +139,7 @@ class CtcTask(Task):
         model = models[self.model_name]
         if not init.remap_output:
             source.check_symbols("output", self.tokenizer.symbols, self.tokenizer_dir)
-            self._load_source(model, source)
+            source.load_into(model, self.settings.model)
             log.info("initialised %s from %s (model '%s')", self.model_name, path, source.name)
             return models
         spec = source.spec
@@ -154,25 +148,11 @@ class CtcTask(Task):
                              "output layer cannot be re-mapped")
         old_symbols = list(spec.output_symbols or load_tokenizer(spec.output_dir).symbols)
         model.output = nn.Linear(model.output.in_features, len(old_symbols))  # the source's output size
-        self._load_source(model, source)
+        source.load_into(model, self.settings.model)
         report = remap_output_layer(model, old_symbols, list(self.tokenizer.symbols), init=init.new_rows)
         log.info("initialised %s from %s (model '%s'); %s; new rows: %s", self.model_name, path, source.name,
                  report.summary(), init.new_rows)
         return models
-
-    def _load_source(self, model: nn.Module, source: StoredModel) -> None:
-        """Strictly load ``source``'s weights: another architecture must fail here, naming both model sections,
-        not train a half-initialised model. Dropout may differ (a training choice, no weights depend on it)."""
-        ours = self.settings.model
-        if architecture(source.spec.config) != architecture(ours):
-            raise ValueError(f"model '{source.name}' of {source.path} has the architecture {source.spec.config}, "
-                             f"this config's model section is {ours}: fine-tuning needs the same sizes (only dropout "
-                             "may differ); copy the pretraining config's model section")
-        try:
-            model.load_state_dict(source.state)
-        except RuntimeError as e:
-            raise ValueError(f"the weights of model '{source.name}' of {source.path} do not fit the model of this "
-                             f"config's model section {ours}: {e}") from e
 
     def checkpoint_metadata(self) -> Dict[str, Any]:
         spec = ModelSpec(dict(self.settings.model), self.tokenizer_dir, list(self.tokenizer.symbols))

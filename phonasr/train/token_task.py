@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from phonasr.ctc import ctc_loss
+from phonasr.ctc import ctc_loss, min_ctc_frames
 from phonasr.data.dataset import Batch
 from phonasr.data.pairs import (
     PairBatchSampler,
@@ -36,10 +36,9 @@ from phonasr.data.pairs import (
     read_pairs,
     violates_margin,
 )
-from phonasr.models import TransformerConfig, architecture, build_model, model_config
+from phonasr.models import TransformerConfig, build_model, model_config
 from phonasr.tokenizers import Tokenizer, load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
-from phonasr.train.ctc_task import min_ctc_frames
 from phonasr.train.data import TrainingData
 from phonasr.train.dev_scoring import GreedyDevScore
 from phonasr.train.settings import parse_section
@@ -109,14 +108,7 @@ class TokenCtcTask(Task):
         source = stored_model(load_model_checkpoint(path), path, init.get("model_name"), prefer=self.model_name)
         source.check_symbols("input", self.inputs.symbols, self.input_dir)
         source.check_symbols("output", self.outputs.symbols, self.output_dir)
-        if architecture(source.spec.config) != architecture(self.config["model"]):
-            raise ValueError(f"model '{source.name}' of {path} has the architecture {source.spec.config}, this config "
-                             f"{self.config['model']}: fine-tuning needs the same model section")
-        try:
-            models[self.model_name].load_state_dict(source.state)
-        except RuntimeError as e:
-            raise ValueError(f"model '{source.name}' of {path} does not fit the tokenizers {self.input_dir} -> "
-                             f"{self.output_dir}: {e}") from e
+        source.load_into(models[self.model_name], self.config["model"])
         log.info("initialised %s from %s (model '%s')", self.model_name, path, source.name)
         return models
 
@@ -165,7 +157,7 @@ class TokenCtcTask(Task):
         return TokenPair(pair.utt_id, ids[0], ids[1], pair.output)
 
     def _feasible(self, pair: TokenPair) -> bool:
-        return self.upsample * len(pair.input_ids) >= min_ctc_frames(list(pair.output_ids))
+        return self.upsample * len(pair.input_ids) >= min_ctc_frames(pair.output_ids)
 
     def _filter(self, pairs: Sequence[TokenPair], max_examples: int = 10) -> Tuple[List[TokenPair],
                                                                                     PairFilterReport]:

@@ -5,10 +5,11 @@ import pytest
 import torch
 from synthetic import UNITS
 
+from phonasr.ctc import min_ctc_frames
 from phonasr.data.dataset import load_cuts, make_loader, make_sampler, parse_manifests
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
 from phonasr.train.checkpoint import model_checkpoint
-from phonasr.train.ctc_task import CtcTask, min_ctc_frames
+from phonasr.train.ctc_task import CtcTask
 from phonasr.utils.io import atomic_torch_save, load_checkpoint
 
 
