@@ -73,6 +73,10 @@ def get_parser() -> argparse.ArgumentParser:
                           "lhotse) instead of reading stored features; same numbers as steps/make_fbank.sh")
     dec.add_argument("--save-logprobs", type=str2bool, default=False, help="true: also write logprobs.pt")
     dec.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
+    dec.add_argument("--num-threads", type=int, default=0,
+                     help="CPU threads of this job; 0 = torch's choice (one per core). Jobs x threads should not "
+                          "exceed the cores: two jobs of two threads on two cores ran the beam search 30x slower "
+                          "than two jobs of one")
 
     merge = sub.add_parser("merge", help="join the shards' outputs")
     merge.add_argument("cuts", help="the manifest that was decoded (to check completeness)")
@@ -147,6 +151,10 @@ def load_model_and_tokenizer(args: argparse.Namespace, device: torch.device) -> 
 def run_decode(args: argparse.Namespace) -> None:
     if not 1 <= args.nbest <= args.beam:
         raise ValueError(f"need 1 <= --nbest <= --beam, got nbest {args.nbest}, beam {args.beam}")
+    if args.num_threads < 0:
+        raise ValueError(f"--num-threads must be 0 (torch's choice) or positive, got {args.num_threads}")
+    if args.num_threads:
+        torch.set_num_threads(args.num_threads)
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
     trained, tokenizer = load_model_and_tokenizer(args, device)
     model = trained.model

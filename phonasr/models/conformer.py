@@ -1,5 +1,5 @@
-"""Conformer acoustic encoder (Gulati et al. 2020) as used by Whistle: conv2d ×4 subsampling, then blocks of
-FFN(½) - relative-position MHSA - convolution module - FFN(½) - LayerNorm.
+"""Conformer acoustic encoder (Gulati et al. 2020) as used by Whistle: global CMVN of the fbank input, conv2d ×4
+subsampling, then blocks of FFN(½) - relative-position MHSA - convolution module - FFN(½) - LayerNorm.
 
 Padding never leaks into valid frames: attention masks padded keys, the convolution module zeroes padded frames
 before its depthwise convolution, and it normalises with LayerNorm instead of BatchNorm (whose batch statistics
@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from phonasr.models.masking import lengths_to_mask
+from phonasr.models.normalization import GlobalCmvn
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class ConformerConfig:
     dropout: float = 0.1
     #: channels of the two subsampling convolutions (default: d_model)
     subsampling_channels: Optional[int] = None
+    #: normalise the input features with global statistics kept in the model (phonasr.models.normalization)
+    global_cmvn: bool = True
 
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
@@ -194,6 +197,7 @@ class ConformerEncoder(nn.Module):
         super().__init__()
         self.config = cfg
         self.d_model = cfg.d_model
+        self.cmvn = GlobalCmvn(cfg.input_dim) if cfg.global_cmvn else None
         self.subsampling = Conv2dSubsampling(cfg.input_dim, cfg.d_model, cfg.subsampling_channels or cfg.d_model)
         self.pos_enc = RelativePositionalEncoding(cfg.d_model, cfg.dropout)
         self.input_dropout = nn.Dropout(cfg.dropout)
@@ -202,6 +206,8 @@ class ConformerEncoder(nn.Module):
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         if features.dim() != 3 or features.size(-1) != self.config.input_dim:
             raise ValueError(f"expected features (B, T, {self.config.input_dim}), got {tuple(features.shape)}")
+        if self.cmvn is not None:
+            features = self.cmvn(features)
         x, lengths = self.subsampling(features, lengths)
         x = self.input_dropout(x)
         pos_emb = self.pos_enc(x)

@@ -20,8 +20,11 @@ from phonasr.models.transformer import TokenTransformerEncoder, TransformerConfi
 
 PRESETS: Dict[str, Dict[str, Dict[str, Any]]] = {
     "conformer": {
-        # tests and the mini recipe: a few seconds per step on a CPU
-        "tiny": {"num_blocks": 2, "d_model": 96, "num_heads": 4, "ffn_dim": 384, "conv_kernel": 15},
+        # tests and the mini recipe on a CPU. The front end's second convolution (channels² x 9 per output cell)
+        # costs more than both blocks together at 96 channels; 32 make a training step 2.6x faster on 2 cores
+        # (223 -> 87 ms for 40 s of speech)
+        "tiny": {"num_blocks": 2, "d_model": 96, "num_heads": 4, "ffn_dim": 384, "conv_kernel": 15,
+                 "subsampling_channels": 32},
         # Whistle-S (arXiv 2406.02166): 14 blocks, d 512, 4 heads, conv kernel 15, ~90M parameters. The paper
         # does not give the front end's channel count; 256 (CAT configs call it conv_multiplier) gives 91.6M,
         # 512 would give 95.8M.

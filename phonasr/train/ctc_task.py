@@ -31,6 +31,7 @@ from phonasr.data.dataset import Batch, feature_frames
 from phonasr.models import (
     NEW_ROW_INITS,
     ConformerConfig,
+    CtcModel,
     build_model,
     model_config,
     remap_output_layer,
@@ -39,6 +40,7 @@ from phonasr.models import (
 from phonasr.scoring.error_rate import METRICS
 from phonasr.tokenizers import load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
+from phonasr.train.data import train_feature_stats
 from phonasr.train.dev_scoring import GreedyDevScore
 from phonasr.train.settings import parse_section
 from phonasr.train.specaugment import SpecAugment
@@ -130,9 +132,11 @@ class CtcTask(Task):
     def initialize(self, models: Models) -> Models:
         """Load ``init.checkpoint`` into the model built from this config (re-mapping its output layer with
         ``init.remap_output``); the model section stays this config's, which is what checkpoints record and what
-        a resumed run rebuilds."""
+        a resumed run rebuilds. Without a checkpoint, the model's input normalisation gets the statistics of the
+        training features."""
         init = self.settings.init
         if not init.checkpoint:
+            self._set_input_normalisation(models[self.model_name])
             return models
         path = init.checkpoint
         source = stored_model(load_model_checkpoint(path), path, init.model_name, prefer=self.model_name)
@@ -153,6 +157,15 @@ class CtcTask(Task):
         log.info("initialised %s from %s (model '%s'); %s; new rows: %s", self.model_name, path, source.name,
                  report.summary(), init.new_rows)
         return models
+
+    def _set_input_normalisation(self, model: CtcModel) -> None:
+        """A model trained from scratch normalises its input with its training features' statistics (a model
+        initialised from a checkpoint keeps the statistics it was trained with)."""
+        cmvn = getattr(model.encoder, "cmvn", None)
+        if cmvn is None:
+            return
+        stats = train_feature_stats(self, cmvn.mean.numel())
+        cmvn.set_stats(stats.mean().float(), stats.std().float())
 
     def checkpoint_metadata(self) -> Dict[str, Any]:
         spec = ModelSpec(dict(self.settings.model), self.tokenizer_dir, list(self.tokenizer.symbols))

@@ -8,8 +8,11 @@ settings that must match for such a resume. Acoustic tasks use :func:`feature_da
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Protocol
+
+from lhotse import CutSet
 
 from phonasr.data.dataset import (
     Batch,
@@ -20,6 +23,7 @@ from phonasr.data.dataset import (
     make_sampler,
     parse_manifests,
 )
+from phonasr.features.cmvn import FeatureStats, feature_stats
 from phonasr.train.settings import parse_section
 
 if TYPE_CHECKING:
@@ -58,6 +62,10 @@ class FeatureDataSettings:
     # null: the stored fbank of steps/make_fbank.sh; a backend name (auto, kaldifeat, kaldi-native-fbank,
     # lhotse): compute fbank from the cuts' audio while batching, with the settings of stored features
     on_the_fly_fbank: Optional[str] = None
+    # a model trained from scratch normalises its input with the statistics of at most this many training cuts,
+    # shared evenly by the manifests (enough for a global mean and variance; reading a large corpus whole would
+    # cost an epoch's I/O before the first step)
+    cmvn_max_cuts: int = 20000
 
 
 def feature_data_settings(section: Optional[Mapping[str, Any]]) -> FeatureDataSettings:
@@ -86,3 +94,22 @@ def feature_data(task: Task, seed: int, world_size: int, rank: int) -> TrainingD
                                num_buckets=d.num_buckets, seed=seed)
     return TrainingData(sampler=sampler, train_loader=make_loader(sampler, d.num_workers, seed, features),
                         dev_loader=make_loader(dev_sampler, d.num_workers, seed, features))
+
+
+def train_feature_stats(task: Task, dim: int) -> FeatureStats:
+    """Per-bin statistics of the frames of the ``data.train`` manifests (each cut once, whatever its ``repeat``;
+    at most ``data.cmvn_max_cuts`` cuts, the first ones of each manifest in equal shares), read the way training
+    reads them (stored or on-the-fly fbank): a model trained from scratch normalises its input with these."""
+    d = feature_data_settings(task.config.get("data"))
+    if d.train is None:
+        raise ValueError("the config needs data.train cut manifests")
+    if d.cmvn_max_cuts < 1:
+        raise ValueError(f"data.cmvn_max_cuts must be at least 1, got {d.cmvn_max_cuts}")
+    features = CutFeatures(d.on_the_fly_fbank)
+    paths = list(dict.fromkeys(spec.path for spec in parse_manifests(task.train_manifests(d.train))))
+    share = max(1, d.cmvn_max_cuts // len(paths))
+    cuts = [cut for path in paths for cut in itertools.islice(CutSet.from_jsonl_lazy(path), share)]
+    stats = feature_stats((feats for cut in cuts for feats in features.load([cut])), dim)
+    log.info("input normalisation from %d frames of %d cuts in %d manifest(s): mean %.3g, std %.3g (averaged "
+             "over bins)", stats.count, len(cuts), len(paths), float(stats.mean().mean()), float(stats.std().mean()))
+    return stats

@@ -121,6 +121,14 @@ def _without_phones(cut):
     return cut
 
 
+def test_shell_script_refuses_a_bad_thread_count(setup, tmp_path, repo_root):
+    ckpt, manifest, _ = setup
+    out = subprocess.run(["bash", "steps/decode_ctc.sh", "--num-threads", "0", str(ckpt), str(manifest),
+                          str(tmp_path / "out")], cwd=repo_root, capture_output=True, text=True)
+    assert out.returncode == 1 and "--num-threads must be a positive integer, got '0'" in out.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_shell_script_with_two_jobs_matches_one_in_process_run(setup, tmp_path, repo_root):
     ckpt, manifest, _ = setup

@@ -32,6 +32,7 @@ def test_subsampled_lengths_never_negative():
 
 def test_padding_does_not_change_the_valid_frames():
     model = _model()
+    model.encoder.cmvn.set_stats(torch.full((80,), 16.0), torch.full((80,), 3.0))  # padding shifts too
     lengths = torch.tensor([120, 57, 33])
     feats = [torch.randn(int(n), 80) for n in lengths]
     batch = torch.zeros(3, 120, 80)
@@ -45,6 +46,21 @@ def test_padding_does_not_change_the_valid_frames():
             n = int(out_lens[i])
             assert n == int(alone_len[0]) == alone.size(1)
             assert torch.allclose(together[i, :n], alone[0], atol=1e-5), f"utterance {i} changed by padding"
+
+
+def test_global_cmvn_normalises_the_input_and_refuses_bad_statistics():
+    model = _model()
+    cmvn = model.encoder.cmvn
+    x = torch.randn(2, 50, 80) * 3.0 + 16.0
+    torch.testing.assert_close(cmvn(x), x)  # identity until statistics are set
+    cmvn.set_stats(x.reshape(-1, 80).mean(0), x.reshape(-1, 80).std(0, unbiased=False))
+    y = cmvn(x).reshape(-1, 80)
+    torch.testing.assert_close(y.mean(0), torch.zeros(80), atol=1e-4, rtol=0)
+    torch.testing.assert_close(y.std(0, unbiased=False), torch.ones(80), atol=1e-4, rtol=0)
+    assert "encoder.cmvn.mean" in model.state_dict()  # stored with the weights
+    with pytest.raises(ValueError, match="not finite"):
+        cmvn.set_stats(torch.full((80,), float("nan")), torch.ones(80))
+    assert _model(global_cmvn=False).encoder.cmvn is None
 
 
 def test_too_short_input_is_a_clear_error():

@@ -57,6 +57,8 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
                  "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv"):
         assert (quick_run / path).exists(), f"missing {path}"
     assert list((quick_run / "exp/jsa/tensorboard").iterdir()), "no TensorBoard logs for JSA"
+    timed = [line.split("\t") for line in (quick_run / "exp/stage_times.tsv").read_text().splitlines()]
+    assert [row[0] for row in timed] == [str(n) for n in range(14)] and all(int(row[1]) >= 0 for row in timed)
     for decode_dir in ("exp/s2p_ft_phone/decode_test", "exp/jsa/decode_p2g_test"):  # what LM / MLS decoding reads
         ranks = [line.split("\t")[1] for line in (quick_run / decode_dir / "nbest.txt").read_text().splitlines()]
         assert max(map(int, ranks)) > 1, f"{decode_dir}/nbest.txt holds only 1-best hypotheses"

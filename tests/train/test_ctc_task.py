@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from lhotse import CutSet
 from synthetic import UNITS
 
 from phonasr.ctc import min_ctc_frames
@@ -40,12 +41,33 @@ def test_filters_short_cuts_and_validates(tmp_path, feature_corpus):
     assert metrics["utts"] == 8 and metrics["error_rate"] > 0 and metrics["loss"] > 0
 
 
+def test_model_from_scratch_normalises_with_its_training_features(tmp_path, feature_corpus):
+    config = ctc_config(tmp_path, UNITS, data={"train": feature_corpus["train"], "dev": feature_corpus["dev"]})
+    task = CtcTask(config, torch.device("cpu"))
+    cmvn = task.initialize(task.build_models())["s2p"].encoder.cmvn
+    frames = torch.cat([torch.from_numpy(c.load_features()) for path in feature_corpus["train"]
+                        for c in CutSet.from_jsonl_lazy(path)])
+    torch.testing.assert_close(cmvn.mean, frames.double().mean(0).float())
+    torch.testing.assert_close(cmvn.inv_std, 1.0 / frames.double().std(0, unbiased=False).float())
+
+
+def test_input_statistics_come_from_at_most_cmvn_max_cuts_shared_by_the_manifests(tmp_path, feature_corpus):
+    data = {"train": feature_corpus["train"], "dev": feature_corpus["dev"], "cmvn_max_cuts": 4}
+    task = CtcTask(ctc_config(tmp_path, UNITS, data=data), torch.device("cpu"))
+    cmvn = task.initialize(task.build_models())["s2p"].encoder.cmvn
+    firsts = [c for path in feature_corpus["train"] for c, _ in zip(CutSet.from_jsonl_lazy(path), range(2))]
+    frames = torch.cat([torch.from_numpy(c.load_features()) for c in firsts]).double()
+    torch.testing.assert_close(cmvn.mean, frames.mean(0).float())
+
+
 def save_source(tmp_path, **model) -> tuple:
     """A "pretrained" phoneme model over UNITS (tiny, one block, dropout 0.1 unless ``model`` says otherwise)."""
     config = ctc_config(tmp_path, UNITS)
     config["model"].update(model)
     source = CtcTask(config, torch.device("cpu"))
     models = source.build_models()
+    if models["s2p"].encoder.cmvn is not None:
+        models["s2p"].encoder.cmvn.set_stats(torch.full((80,), 5.0), torch.full((80,), 2.0))
     atomic_torch_save(model_checkpoint(models, source.config, source.checkpoint_metadata()), tmp_path / "src.pt")
     return models["s2p"], str(tmp_path / "src.pt")
 
@@ -59,7 +81,9 @@ def fine_tune(tmp_path, units, init, **model) -> CtcTask:
 def test_initialises_from_checkpoint_with_remapped_output(tmp_path):
     old, path = save_source(tmp_path)
     target = fine_tune(tmp_path, ["b", "a", "z"], {"checkpoint": path, "remap_output": True})
-    out = target.initialize(target.build_models())["s2p"].output
+    model = target.initialize(target.build_models())["s2p"]
+    torch.testing.assert_close(model.encoder.cmvn.mean, torch.full((80,), 5.0))  # the pretrained statistics
+    out = model.output
     assert out.out_features == 4
     torch.testing.assert_close(out.weight[0], old.output.weight[0])  # blank
     torch.testing.assert_close(out.weight[1], old.output.weight[UNITS.index("b") + 1])  # shared symbols keep their row

@@ -1,4 +1,5 @@
-"""Render planned clips: espeak-ng speech (+ optional noise) -> 48 kHz mono mp3 made by ffmpeg, plus the IPA.
+"""Render planned clips: espeak-ng speech (+ optional noise) -> mono mp3 made by ffmpeg (48 kHz as in CommonVoice unless
+the config says otherwise), plus the IPA.
 
 Why these tools: espeak-ng is the only offline TTS with voices for all corpus languages; mp3s are encoded by
 ffmpeg because sox/lame-made mp3 headers declare more samples than decoders return, which breaks manifests that
