@@ -46,11 +46,21 @@ stage_times() {
 
 _background_pids=()
 in_background() {
-  # Commands started with & in a script ignore SIGINT, so an interrupted recipe stops them itself (TERM to the
-  # process group: the launchers' Python workers too; training resumes from last.pt on the next run).
-  [ ${#_background_pids[@]} -gt 0 ] || trap 'trap - INT TERM; kill -TERM 0' INT TERM
-  "$@" &
+  # Commands started with & in a script ignore SIGINT, so an interrupted recipe stops them itself. Each runs in
+  # a process group of its own (setsid), and the whole group gets TERM: the launchers' Python workers too (a
+  # training resumes from last.pt on the next run), but nothing outside the recipe that shares its group.
+  [ ${#_background_pids[@]} -gt 0 ] || trap '_stop_background; exit 130' INT TERM
+  setsid "$@" &
   _background_pids+=("$!")
+}
+
+_stop_background() {
+  local pid
+  trap - INT TERM
+  for pid in "${_background_pids[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  log "interrupted: stopped the ${#_background_pids[@]} jobs running side by side"
 }
 
 wait_background() {
