@@ -132,7 +132,7 @@ fi
 s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
 fbank=data/fbank/$target_lang
 # Two trainings that do not depend on each other run side by side, each with half the cores: small models
-# use a second thread poorly (a P2G epoch: 1.16x faster with two threads than with one).
+# use a second thread poorly (four P2G epochs: 1.14x faster with two threads than with one).
 side_by_side_threads=$(( nj / 2 > 1 ? nj / 2 : 1 ))
 test_sets="dev test"
 [ "$quick" = true ] && test_sets="test"  # a smoke run: one small test set
