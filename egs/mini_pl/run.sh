@@ -226,9 +226,9 @@ fi
 
 if run_stage 11; then
   log "Stage 11: P2G augmentation: JSA S2P n-best on the training set paired with the true text"
-  read -r jobs threads < <(decode_jobs "$fbank/cuts_train.jsonl.gz")
-  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$jobs" --num-threads "$threads" --model-name s2p --ref-field phones \
-    --beam "$aug_beam" --nbest "$aug_nbest" exp/jsa "$fbank/cuts_train.jsonl.gz" exp/jsa/decode_train_nbest
+  # (later options win: the augmentation's beam and n-best, and no log-posteriors of the whole training set)
+  decode_set jsa exp/jsa "$fbank/cuts_train.jsonl.gz" train_nbest phones --model-name s2p --beam "$aug_beam" \
+    --nbest "$aug_nbest" --save-logprobs false
   steps/make_pairs.sh --nbest "$aug_nbest" exp/jsa/decode_train_nbest "$fbank/cuts_train.jsonl.gz" data/pairs/aug_train.tsv
   # Its dev set is what the P2G reads when decoding: the JSA S2P's 1-best of the dev set.
   decode_set jsa exp/jsa "$fbank/cuts_dev.jsonl.gz" dev phones --model-name s2p

@@ -29,7 +29,7 @@ from phonasr.data.dataset import CutFeatures, feature_frames, pad_features
 from phonasr.models.conformer import ConformerEncoder, Conv2dSubsampling
 from phonasr.models.loading import TrainedModel, load_trained_model
 from phonasr.tokenizers import Tokenizer, load_tokenizer
-from phonasr.utils.cli import str2bool
+from phonasr.utils.cli import str2bool, thread_count
 from phonasr.utils.io import atomic_torch_save, atomic_write_text, load_checkpoint
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -73,7 +73,7 @@ def get_parser() -> argparse.ArgumentParser:
                           "lhotse) instead of reading stored features; same numbers as steps/make_fbank.sh")
     dec.add_argument("--save-logprobs", type=str2bool, default=False, help="true: also write logprobs.pt")
     dec.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
-    dec.add_argument("--num-threads", type=int, default=0,
+    dec.add_argument("--num-threads", type=thread_count, default=0,
                      help="CPU threads of this job; 0 = torch's choice (one per core). Jobs x threads should not "
                           "exceed the cores: two jobs of two threads on two cores ran the beam search 30x slower "
                           "than two jobs of one")
@@ -151,8 +151,6 @@ def load_model_and_tokenizer(args: argparse.Namespace, device: torch.device) -> 
 def run_decode(args: argparse.Namespace) -> None:
     if not 1 <= args.nbest <= args.beam:
         raise ValueError(f"need 1 <= --nbest <= --beam, got nbest {args.nbest}, beam {args.beam}")
-    if args.num_threads < 0:
-        raise ValueError(f"--num-threads must be 0 (torch's choice) or positive, got {args.num_threads}")
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)

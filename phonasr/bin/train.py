@@ -19,6 +19,7 @@ import torch
 
 from phonasr.train.distributed import DistContext, DistSettings
 from phonasr.train.trainer import Trainer
+from phonasr.utils.cli import thread_count
 from phonasr.utils.config import load_config
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -30,7 +31,7 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, type=Path, help="training config (YAML)")
     p.add_argument("--exp-dir", required=True, type=Path, help="output directory; an existing run there is resumed")
-    p.add_argument("--num-threads", type=int, default=0,
+    p.add_argument("--num-threads", type=thread_count, default=0,
                    help="CPU threads for torch (default 0: torch's own choice, one per core); give 1 to each of "
                         "two trainings that share two cores, which then run nearly twice as fast as with two each")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -40,8 +41,6 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = get_parser().parse_args(argv)
-    if args.num_threads < 0:
-        raise SystemExit(f"--num-threads must be 0 (torch's choice) or positive, got {args.num_threads}")
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
     config = load_config(args.config, args.overrides)

@@ -161,7 +161,7 @@ class CtcTask(Task):
     def _set_input_normalisation(self, model: CtcModel) -> None:
         """A model trained from scratch normalises its input with its training features' statistics (a model
         initialised from a checkpoint keeps the statistics it was trained with)."""
-        cmvn = getattr(model.encoder, "cmvn", None)
+        cmvn = model.encoder.cmvn  # the task builds Conformers only; None with model.global_cmvn: false
         if cmvn is None:
             return
         stats = train_feature_stats(self, cmvn.mean.numel())

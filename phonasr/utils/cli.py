@@ -9,3 +9,14 @@ def str2bool(value: str) -> bool:
     if value not in ("true", "false"):
         raise argparse.ArgumentTypeError(f"expected true or false, got '{value}'")
     return value == "true"
+
+
+def thread_count(value: str) -> int:
+    """``--num-threads``: 0 leaves torch its own choice (one thread per core), N > 0 asks for N threads."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (torch's choice) or a positive thread count, got '{value}'")
+    return count
