@@ -24,8 +24,9 @@ import torch
 from lhotse import CutSet
 from lhotse.cut import Cut
 
+from phonasr.batching.cuts import CutFeatures, feature_frames
+from phonasr.batching.padding import pad_features
 from phonasr.ctc import prefix_beam_search
-from phonasr.data.dataset import CutFeatures, feature_frames, pad_features
 from phonasr.models.conformer import ConformerEncoder, Conv2dSubsampling
 from phonasr.models.loading import TrainedModel, load_trained_model
 from phonasr.tokenizers import Tokenizer, load_tokenizer
@@ -120,7 +121,7 @@ def batches(cuts: Sequence[Cut], max_frames: int) -> Iterator[List[Cut]]:
 
 
 def load_batch(cuts: Sequence[Cut], input_dim: int, features: CutFeatures) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Padded features as in training (:func:`phonasr.data.dataset.pad_features`) and their lengths."""
+    """Padded features as in training (:func:`phonasr.batching.padding.pad_features`) and their lengths."""
     feats = features.load(cuts)
     for cut, f in zip(cuts, feats):
         if f.dim() != 2 or f.size(1) != input_dim:

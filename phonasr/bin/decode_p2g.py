@@ -42,10 +42,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 import yaml
 
+from phonasr.batching.padding import pad_ids
+from phonasr.batching.pairs import PairBatchSampler
 from phonasr.bin.decode_ctc import write_outputs
 from phonasr.bin.make_pairs import S2PHypothesis, cut_texts, read_s2p_hypotheses
 from phonasr.ctc import Hypothesis, prefix_beam_search
-from phonasr.data.pairs import PairBatchSampler, pad_ids
 from phonasr.models import CtcModel, TransformerConfig, build_model, model_config
 from phonasr.scoring.texts import read_utt_texts
 from phonasr.tokenizers import PhonemeTokenizer, Tokenizer, load_tokenizer

@@ -3,7 +3,7 @@
     python -m phonasr.bin.g2p_nbest --lang pl [--nbest 4] [--beam 16] [--model-name g2p] CHECKPOINT TEXT OUT.tsv
 
 Every line of TEXT (one sentence each) is normalised as CommonVoice preparation normalises transcripts
-(:func:`phonasr.data.text_norm.normalise_text`), read by the G2P (characters in, phonemes out; a JSA final.pt or a
+(:func:`phonasr.text.normalise.normalise_text`), read by the G2P (characters in, phonemes out; a JSA final.pt or a
 G2P of the token task) and decoded with the prefix beam search. OUT gets one row per hypothesis,
 ``lda-<line>[-<rank>]<TAB>phones<TAB>text`` (the rank only with --nbest > 1; line numbers zero-padded so ids sort
 in file order), the format the P2G's token task trains on.
@@ -26,7 +26,7 @@ from typing import List, Optional, Sequence
 from phonasr.bin.decode_p2g import decode_token_sequences, load_token_model, resolve_device
 from phonasr.bin.make_pairs import default_rejects_path, log_rejects
 from phonasr.data.rejects import RejectLog
-from phonasr.data.text_norm import normalise_text
+from phonasr.text.normalise import normalise_text
 from phonasr.tokenizers import CharTokenizer, PhonemeTokenizer
 from phonasr.utils.io import atomic_write_text
 from phonasr.utils.logging import setup_logging

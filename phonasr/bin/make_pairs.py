@@ -3,7 +3,7 @@
     python -m phonasr.bin.make_pairs [--nbest N] [--rejects FILE] S2P_DECODE_DIR CUTS OUT.tsv
 
 For every cut of CUTS, its S2P hypotheses in S2P_DECODE_DIR (written by steps/decode_ctc.sh) paired with the cut's
-``supervision.text``, one row ``utt_id<TAB>phones<TAB>text`` each (the format of :mod:`phonasr.data.pairs`):
+``supervision.text``, one row ``utt_id<TAB>phones<TAB>text`` each (the format of :mod:`phonasr.batching.pairs`):
 
 * ``--nbest 1`` (SPG init: 1-best of the 10-min fine-tuned S2P on train and dev): the 1-best of hyp.txt, row id
   ``utt_id``;

@@ -26,10 +26,10 @@ from typing import Iterator, Optional
 from lhotse import CutSet, MonoCut, Recording, RecordingSet, SupervisionSegment, SupervisionSet
 
 from phonasr.data.rejects import RejectLog
-from phonasr.data.synth.layout import tsv_text
-from phonasr.data.text_norm import normalise_text
 from phonasr.phonemes import IpaSegmenter, UnknownPhonemeError
 from phonasr.phonemes.ipa import STRIP_LENGTH
+from phonasr.text.normalise import normalise_text
+from phonasr.utils.io import tsv_text
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from lhotse import CutSet
 from lhotse.cut import Cut
 from lhotse.utils import fastcopy
 
-from phonasr.data.text_norm import base_language
 from phonasr.phonemes import MissingPronunciationError, UnknownPhonemeError
 from phonasr.phonemes.pronouncer import Pronouncer
+from phonasr.text.normalise import base_language
 
 logger = logging.getLogger(__name__)
 

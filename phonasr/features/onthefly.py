@@ -15,7 +15,7 @@ for a small corpus. A training dataset holds one :class:`OnTheFlyFbank` and call
 The result has the same numbers and framing (``FbankConfig.snip_edges``) as features stored by
 ``steps/make_fbank.sh`` with the same backend, so a model trained one way decodes the other. Run it inside
 DataLoader workers (``num_workers > 0``) so extraction overlaps training. phonasr's own training and decoding
-datasets (``data.on_the_fly_fbank``, :class:`phonasr.data.dataset.CutFeatures`) take the unpadded matrices of
+datasets (``data.on_the_fly_fbank``, :class:`phonasr.batching.cuts.CutFeatures`) take the unpadded matrices of
 :meth:`OnTheFlyFbank.features` and pad them exactly as they pad stored features, so both give the same batches.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping
 
 from lhotse import CutSet
 
-from phonasr.data.dataset import parse_manifests
+from phonasr.batching.cuts import parse_manifests
 
 
 def read_labelled_subset(path: str | Path) -> Dict[str, str]:

@@ -30,8 +30,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from phonasr.batching.padding import pad_ids
+from phonasr.batching.pairs import violates_margin
 from phonasr.ctc import ctc_loss
-from phonasr.data.pairs import pad_ids, violates_margin
 from phonasr.jsa.sampler import LogLikelihoods
 
 SCORE_MODES = ("eval", "train")

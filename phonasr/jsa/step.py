@@ -18,8 +18,8 @@ from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import torch
 
+from phonasr.batching.padding import pad_ids
 from phonasr.ctc import ctc_loss, ctc_sample, min_ctc_frames
-from phonasr.data.pairs import pad_ids
 from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, inference
 from phonasr.jsa.sampler import MISResult, run_chains
 from phonasr.train.task import Models

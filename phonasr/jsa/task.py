@@ -29,9 +29,9 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import torch
 from lhotse.cut import Cut
 
+from phonasr.batching.cuts import Batch
+from phonasr.batching.padding import pad_ids
 from phonasr.ctc import greedy_search, prefix_beam_search
-from phonasr.data.dataset import Batch
-from phonasr.data.pairs import pad_ids
 from phonasr.jsa.cache import SampleCache
 from phonasr.jsa.data import oversampled_train_entries, read_labelled_subset
 from phonasr.jsa.likelihoods import SCORE_MODES

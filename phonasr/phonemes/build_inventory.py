@@ -34,8 +34,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Sequence, Set, Tuple
 
-from phonasr.data.synth.text_sources import read_paragraphs, source_files
-from phonasr.data.text_norm import alphabet, casefold, is_letter
 from phonasr.phonemes.espeak import default_voice, espeak_ipa, espeak_phonemes, espeak_version
 from phonasr.phonemes.inventory import (
     INVENTORY_DIR,
@@ -51,6 +49,8 @@ from phonasr.phonemes.inventory import (
 )
 from phonasr.phonemes.ipa import STRIP_LENGTH, normalise_ipa, phoneme_to_units
 from phonasr.phonemes.segmenter import IpaSegmenter
+from phonasr.text.normalise import alphabet, casefold, is_letter
+from phonasr.text.sources import read_paragraphs, source_files
 from phonasr.utils.cli import str2bool
 from phonasr.utils.logging import setup_logging
 
@@ -72,7 +72,7 @@ DEFAULT_SOURCES: Dict[str, Tuple[str, str]] = {
     "sv": ("/usr/share/dict/swedish", "iso8859-1"),
     "en": ("/usr/share/dict/american-english", "utf-8"),
     "fr": ("/usr/share/dict/french", "utf-8"),
-    "ky": (f"{GETTEXT}ky", "utf-8"),  # .mo catalogues are UTF-8 (read by phonasr.data.synth.text_sources)
+    "ky": (f"{GETTEXT}ky", "utf-8"),  # .mo catalogues are UTF-8 (read by phonasr.text.sources)
     "tt": (f"{GETTEXT}tt", "utf-8"),
 }
 
@@ -101,7 +101,7 @@ def gettext_words(lang: str) -> List[str]:
     language's alphabet (catalogues keep English names and commands untranslated)."""
     letters = alphabet(lang)
     if letters is None:
-        raise ValueError(f"{GETTEXT}{lang}: no alphabet for '{lang}' in phonasr.data.text_norm.ALPHABETS to tell "
+        raise ValueError(f"{GETTEXT}{lang}: no alphabet for '{lang}' in phonasr.text.normalise.ALPHABETS to tell "
                          "its words from untranslated ones")
     spec = f"{GETTEXT}{lang}"
     words = set()

@@ -33,9 +33,9 @@ import logging
 import threading
 from typing import Dict, List, Optional, Sequence
 
-from phonasr.data.text_norm import base_language
 from phonasr.phonemes.ipa import LANGUAGE_SWITCH
 from phonasr.phonemes.segmenter import IpaSegmenter
+from phonasr.text.normalise import base_language
 
 logger = logging.getLogger(__name__)
 

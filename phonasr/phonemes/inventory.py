@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from phonasr.data.text_norm import base_language
 from phonasr.phonemes.ipa import STRIP_LENGTH, normalise_ipa
+from phonasr.text.normalise import base_language
 from phonasr.utils.io import atomic_write_text
 
 INVENTORY_DIR = Path(os.environ.get("PHONASR_INVENTORY_DIR") or Path(__file__).resolve().parent / "inventories")

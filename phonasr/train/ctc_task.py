@@ -25,9 +25,9 @@ import torch
 from lhotse.cut import Cut
 from torch import nn
 
+from phonasr.batching.cuts import Batch, feature_frames
 from phonasr.ctc import BACKENDS as CTC_BACKENDS
 from phonasr.ctc import ctc_loss, min_ctc_frames
-from phonasr.data.dataset import Batch, feature_frames
 from phonasr.models import (
     NEW_ROW_INITS,
     ConformerConfig,

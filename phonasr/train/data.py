@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Protoc
 
 from lhotse import CutSet
 
-from phonasr.data.dataset import (
+from phonasr.batching.cuts import (
     Batch,
     CutFeatures,
     ResumableSampler,

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 import torch
 from lhotse.cut import Cut
 
-from phonasr.data.dataset import Batch
+from phonasr.batching.cuts import Batch
 from phonasr.train.data import TrainingData, feature_data
 from phonasr.train.distributed import DistContext
 

@@ -1,6 +1,6 @@
 """CTC between token sequences: the P2G (phonemes -> subwords) and the G2P (characters -> phonemes) of JSA-SPG.
 
-Data are TSV pair files (:mod:`phonasr.data.pairs`), so this task builds its own loaders instead of the
+Data are TSV pair files (:mod:`phonasr.batching.pairs`), so this task builds its own loaders instead of the
 trainer's default feature cuts. Config keys (besides the trainer's ``train``/``optim``/``schedule``)::
 
     input_tokenizer: data/lang_phone_pl     # P2G; the G2P reads data/lang_char_pl
@@ -25,9 +25,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from phonasr.ctc import ctc_loss, min_ctc_frames
-from phonasr.data.dataset import Batch
-from phonasr.data.pairs import (
+from phonasr.batching.cuts import Batch
+from phonasr.batching.pairs import (
     PairBatchSampler,
     TextPair,
     TokenPair,
@@ -36,6 +35,7 @@ from phonasr.data.pairs import (
     read_pairs,
     violates_margin,
 )
+from phonasr.ctc import ctc_loss, min_ctc_frames
 from phonasr.models import TransformerConfig, build_model, model_config
 from phonasr.tokenizers import Tokenizer, load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model

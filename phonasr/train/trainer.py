@@ -28,7 +28,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from phonasr.data.dataset import Batch
+from phonasr.batching.cuts import Batch
 from phonasr.train.checkpoint import (
     TRAINING_STATE,
     BestCheckpoints,

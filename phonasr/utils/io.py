@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, Union
 
 if TYPE_CHECKING:  # torch is imported where it is used: light workers (manifest splitting) start fast
     import torch
@@ -65,3 +65,14 @@ def load_checkpoint(path: PathLike, map_location: str | torch.device = "cpu") ->
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist; train the model first or fix the path")
     return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def tsv_text(rows: Iterable[Sequence[object]]) -> str:
+    """Rows as CommonVoice-style TSV: no quoting at all (CommonVoice sentences hold unbalanced quotes)."""
+    lines = []
+    for row in rows:
+        fields = ["" if v is None else str(v) for v in row]
+        if any("\t" in f or "\n" in f for f in fields):
+            raise ValueError(f"TSV field with a tab or newline: {fields}")
+        lines.append("\t".join(fields) + "\n")
+    return "".join(lines)

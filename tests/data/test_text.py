@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from phonasr.data.synth import text_sources
 from phonasr.data.synth.sentences import SentencePool, clean_sentence, split_sentences
-from phonasr.data.text_norm import casefold, normalise_text
+from phonasr.text import sources as text_sources
+from phonasr.text.normalise import casefold, normalise_text
 
 
 def test_normalise_text_folds_case_drops_punctuation_keeps_digits_and_word_apostrophes():

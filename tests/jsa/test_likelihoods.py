@@ -7,8 +7,8 @@ from typing import List
 import pytest
 import torch
 
+from phonasr.batching.padding import pad_ids
 from phonasr.ctc import ctc_loss
-from phonasr.data.pairs import pad_ids
 from phonasr.jsa.likelihoods import CtcLikelihoods, inference
 from phonasr.models import build_model
 

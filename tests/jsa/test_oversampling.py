@@ -8,7 +8,7 @@ from typing import Dict, Iterable, List
 import pytest
 from lhotse import CutSet, Features, MonoCut, SupervisionSegment
 
-from phonasr.data.dataset import load_cuts, parse_manifests
+from phonasr.batching.cuts import load_cuts, parse_manifests
 from phonasr.jsa.data import oversampled_train_entries, read_labelled_subset
 
 LABELLED = ["pl-003", "pl-007"]

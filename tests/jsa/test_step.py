@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import phonasr.jsa.step as step_module
-from phonasr.data.pairs import pad_ids
+from phonasr.batching.padding import pad_ids
 from phonasr.jsa.likelihoods import inference
 from phonasr.jsa.step import group_chains, jsa_step
 from phonasr.models import build_model

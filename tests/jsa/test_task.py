@@ -10,7 +10,7 @@ from lhotse import CutSet
 
 import phonasr.jsa.step as step_module
 import phonasr.jsa.task as task_module
-from phonasr.data.dataset import FeatureBatchDataset
+from phonasr.batching.cuts import FeatureBatchDataset
 from phonasr.jsa.cache import SampleCache
 from phonasr.jsa.stats import phone_error_rate
 from phonasr.jsa.task import JsaTask

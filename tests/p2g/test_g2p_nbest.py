@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import pytest
 
+from phonasr.batching.pairs import read_pairs
 from phonasr.bin import g2p_nbest
-from phonasr.data.pairs import read_pairs
 from phonasr.tokenizers import load_tokenizer
 
 LINES = ["Ala ma kota!",        # 1: kept, normalised to "ala ma kota"

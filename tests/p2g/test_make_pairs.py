@@ -6,8 +6,8 @@ import csv
 import pytest
 from p2g_data import SENTENCES, UTTS, write_cuts, write_s2p_decode
 
+from phonasr.batching.pairs import read_pairs
 from phonasr.bin import make_pairs
-from phonasr.data.pairs import read_pairs
 
 TEXT = dict(zip(UTTS, (t for t, _ in SENTENCES)))
 PHONES = dict(zip(UTTS, (p for _, p in SENTENCES)))

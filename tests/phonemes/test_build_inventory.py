@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from phonasr.data.synth import text_sources
 from phonasr.phonemes import build_inventory, inventory
 from phonasr.phonemes.inventory import INVENTORY_DIR, inventory_keeps_length, load_inventory, read_inventory_counts
+from phonasr.text import sources as text_sources
 from tests.data.test_text import make_mo
 
 

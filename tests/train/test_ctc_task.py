@@ -6,8 +6,8 @@ import torch
 from lhotse import CutSet
 from synthetic import UNITS
 
+from phonasr.batching.cuts import load_cuts, make_loader, make_sampler, parse_manifests
 from phonasr.ctc import min_ctc_frames
-from phonasr.data.dataset import load_cuts, make_loader, make_sampler, parse_manifests
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
 from phonasr.train.checkpoint import model_checkpoint
 from phonasr.train.ctc_task import CtcTask

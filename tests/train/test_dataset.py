@@ -5,7 +5,7 @@ import pytest
 from lhotse import CutSet
 from lhotse.dataset import DynamicBucketingSampler
 
-from phonasr.data.dataset import FeatureBatchDataset, ResumableSampler, make_sampler, rank_share
+from phonasr.batching.cuts import FeatureBatchDataset, ResumableSampler, make_sampler, rank_share
 
 
 def test_repeated_cuts_keep_their_utterance_ids(feature_corpus):

@@ -10,7 +10,7 @@ import torch
 from lhotse import CutSet, Features, MonoCut, NumpyFilesWriter, Recording, SupervisionSegment
 from lhotse.utils import fastcopy
 
-from phonasr.data.dataset import FEATURE_PAD_VALUE
+from phonasr.batching.padding import FEATURE_PAD_VALUE
 from phonasr.features import FbankConfig, create_backend, load_samples
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
 from phonasr.train.ctc_task import CtcTask

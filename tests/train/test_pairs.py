@@ -6,7 +6,7 @@ import collections
 import pytest
 import torch
 
-from phonasr.data.pairs import PairBatchDataset, PairBatchSampler, TokenPair, read_pairs, violates_margin
+from phonasr.batching.pairs import PairBatchDataset, PairBatchSampler, TokenPair, read_pairs, violates_margin
 
 
 def test_reads_pairs_and_reverses_them_for_the_g2p(tmp_path):

@@ -10,8 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping, Optional
 
-from phonasr.data.text_norm import alphabet
 from phonasr.phonemes.espeak import default_voice
+from phonasr.text.normalise import alphabet
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def parse_config(raw: Mapping[str, Any]) -> SynthConfig:
         spec = dict(spec or {})
         _check_keys(f"languages.{code}", spec, _names(LanguageConfig) - {"code"})
         if alphabet(code) is None:
-            raise ValueError(f"synth config: no alphabet for language '{code}' in phonasr.data.text_norm.ALPHABETS")
+            raise ValueError(f"synth config: no alphabet for language '{code}' in phonasr.text.normalise.ALPHABETS")
         if not spec.get("text"):
             raise ValueError(f"synth config: languages.{code}.text must list at least one text source")
         languages.append(LanguageConfig(

@@ -10,18 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
-
-
-def tsv_text(rows: Iterable[Sequence[object]]) -> str:
-    """Rows as CommonVoice-style TSV: no quoting at all (CommonVoice sentences hold unbalanced quotes)."""
-    lines = []
-    for row in rows:
-        fields = ["" if v is None else str(v) for v in row]
-        if any("\t" in f or "\n" in f for f in fields):
-            raise ValueError(f"TSV field with a tab or newline: {fields}")
-        lines.append("\t".join(fields) + "\n")
-    return "".join(lines)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from phonasr.data.synth.config import LanguageConfig, SynthConfig
-from phonasr.data.synth.layout import tsv_text
 from phonasr.data.synth.sentences import SentencePool, speakable_sentences
 from phonasr.data.synth.speakers import SPLITS, Speaker, assign_speakers, speaker_grid
-from phonasr.data.synth.text_sources import read_paragraphs, source_files
+from phonasr.text.sources import read_paragraphs, source_files
+from phonasr.utils.io import tsv_text
 
 logger = logging.getLogger(__name__)
 

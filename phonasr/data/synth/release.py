@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from phonasr.data.synth.layout import LanguageLayout, tsv_text
+from phonasr.data.synth.layout import LanguageLayout
 from phonasr.data.synth.plan import PlannedClip, clips_by_split, read_plan
 from phonasr.data.synth.render import missing_clips, read_done
 from phonasr.data.synth.speakers import SPLITS, gender_of
-from phonasr.utils.io import atomic_write_text
+from phonasr.utils.io import atomic_write_text, tsv_text
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator, Optional
 
-from phonasr.data.text_norm import base_language, normalise_text
+from phonasr.text.normalise import base_language, normalise_text
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
 # Characters of code, markup, paths and URLs; a sentence with any of them is not prose.

@@ -19,7 +19,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from phonasr.data.dataset import Batch, rank_share
+from phonasr.batching.cuts import Batch, rank_share
+from phonasr.batching.padding import pad_ids
 
 COLUMNS = ("utt_id", "input", "output")
 PathLike = Union[str, Path]
@@ -88,16 +89,6 @@ class TokenPair:
     output_text: str
 
 
-def pad_ids(seqs: Sequence[Sequence[int]], device: Optional[torch.device] = None
-            ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Token id lists -> zero-padded (N, max_len) tensor and (N,) lengths (max_len >= 1, so N can be any size)."""
-    lens = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    tokens = torch.zeros((len(seqs), max(int(lens.max()) if len(seqs) else 0, 1)), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        tokens[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
-    return tokens.to(device), lens.to(device)
-
-
 class PairBatchDataset(torch.utils.data.Dataset):
     """Map-style dataset: a list of pair indices (one sampler batch) -> a padded batch, longest input first.
 
@@ -125,7 +116,7 @@ class PairBatchSampler(torch.utils.data.Sampler):
     equal size; each bucket is shuffled and cut greedily into batches; the batches of all buckets are shuffled.
     Without ``shuffle`` (dev sets) the batches follow the length order. A pair longer than ``max_tokens`` is a
     batch of its own. Under DDP every rank builds the same list (same seed) and takes its share of it
-    (:func:`phonasr.data.dataset.rank_share`: every rank the same number of batches, even with fewer batches than
+    (:func:`phonasr.batching.cuts.rank_share`: every rank the same number of batches, even with fewer batches than
     ranks).
     """
 

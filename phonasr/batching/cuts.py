@@ -23,8 +23,8 @@ import torch
 from lhotse import CutSet
 from lhotse.cut import Cut
 from lhotse.dataset import DynamicBucketingSampler
-from torch.nn.utils.rnn import pad_sequence
 
+from phonasr.batching.padding import pad_features
 from phonasr.features.backends import resolve_backend
 from phonasr.features.config import FbankConfig
 from phonasr.features.onthefly import OnTheFlyFbank
@@ -34,10 +34,6 @@ log = logging.getLogger(__name__)
 Batch = Dict[str, Any]
 T = TypeVar("T")
 
-#: Value of the frames that pad a feature batch: one value for stored and on-the-fly features, in training and in
-#: decoding, so a batch is the same tensor whichever way its features come. phonasr's Conformer never lets padded
-#: frames into valid outputs (valid convolutions, masks), but anything reading the whole tensor sees them.
-FEATURE_PAD_VALUE = 0.0
 
 
 @dataclass(frozen=True)
@@ -142,17 +138,6 @@ def feature_frames(cut: Cut) -> int:
         return int(cut.num_frames)
     config = FbankConfig()
     return config.num_frames(round(cut.duration * config.sample_rate))
-
-
-def pad_features(feats: Sequence[torch.Tensor], min_frames: int = 0) -> torch.Tensor:
-    """(B, max(T, min_frames), F) batch of ``feats`` padded with :data:`FEATURE_PAD_VALUE`."""
-    if not feats:
-        raise ValueError("no features to pad")
-    batch = pad_sequence(list(feats), batch_first=True, padding_value=FEATURE_PAD_VALUE)
-    if batch.size(1) < min_frames:
-        extra = batch.new_full((batch.size(0), min_frames - batch.size(1), batch.size(2)), FEATURE_PAD_VALUE)
-        batch = torch.cat([batch, extra], dim=1)
-    return batch
 
 
 def _check_cut(cut: Cut, path: Path, features: CutFeatures) -> None:
@@ -288,7 +273,7 @@ class ResumableSampler(torch.utils.data.Sampler):
 class FeatureBatchDataset(torch.utils.data.Dataset):
     """Map-style dataset: a CutSet (one sampler batch) -> padded features and per-cut metadata.
 
-    Output: ``features`` (B, T, F) float32 padded with :data:`FEATURE_PAD_VALUE`, ``feature_lens`` (B,) long,
+    Output: ``features`` (B, T, F) float32 padded with :data:`phonasr.batching.padding.FEATURE_PAD_VALUE`, ``feature_lens`` (B,) long,
     ``cut_ids``, ``utt_ids``, ``texts``, ``phones`` (per cut: space-separated phoneme units, or None when the
     manifest has no ground truth) and ``languages``. Cuts are ordered by decreasing length, as packed CTC
     implementations expect. ``features`` says where the fbank comes from (default: stored features).
