@@ -273,7 +273,8 @@ class ResumableSampler(torch.utils.data.Sampler):
 class FeatureBatchDataset(torch.utils.data.Dataset):
     """Map-style dataset: a CutSet (one sampler batch) -> padded features and per-cut metadata.
 
-    Output: ``features`` (B, T, F) float32 padded with :data:`phonasr.batching.padding.FEATURE_PAD_VALUE`, ``feature_lens`` (B,) long,
+    Output: ``features`` (B, T, F) float32 padded with :data:`phonasr.batching.padding.FEATURE_PAD_VALUE`,
+    ``feature_lens`` (B,) long,
     ``cut_ids``, ``utt_ids``, ``texts``, ``phones`` (per cut: space-separated phoneme units, or None when the
     manifest has no ground truth) and ``languages``. Cuts are ordered by decreasing length, as packed CTC
     implementations expect. ``features`` says where the fbank comes from (default: stored features).
