@@ -68,7 +68,7 @@ opts=(--beam "$beam" --nbest "$nbest" --ref-field "$ref_field" --save-logprobs "
 thread_opts=()
 [ "$num_threads" -gt 0 ] && thread_opts=(--num-threads "$num_threads")
 mkdir -p "$out_dir/log"
-log "decoding $cuts with $model: $nj job(s) of $num_threads thread(s), beam $beam, nbest $nbest"
+log "decoding $cuts with $model: $nj job(s), --num-threads $num_threads, beam $beam, nbest $nbest"
 if [ "$nj" -eq 1 ]; then
   # One job writes the outputs itself: no shards to merge, one process start less.
   # shellcheck disable=SC2086  # $cmd is a command line with options
