@@ -9,9 +9,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 k2=false          # also build .venv-k2 (Python 3.9.18 + torch 1.12.1 + k2 1.23.2)
-# kaldifeat 1.24 has only an sdist: building it takes about 10 minutes on 2 cores. On a CPU it buys nothing
-# measurable (bench/bench_fbank.py: within ~20% of kaldi-native-fbank, and fbank is well under a second of a
-# recipe), so auto builds it only where torch has CUDA and kaldifeat can compute fbank on the GPU.
+# kaldifeat 1.24 has only an sdist: building it takes 10-15 minutes on 2 cores. On a CPU its fbank is ~3x as fast
+# as kaldi-native-fbank's (bench/bench_fbank.py, one thread: 545 s of speech in 1.1 s instead of 4.0 s), which
+# repays the build only on corpora of tens of hours (~60 h with 2 jobs), not the seconds of a mini recipe; auto
+# builds it only where torch has CUDA and kaldifeat computes fbank on the GPU.
 kaldifeat=auto    # auto | true | false
 retry_kaldifeat=false  # try the kaldifeat build again even though it failed before with the same inputs
 system=true       # install missing system tools with apt (needs root)
@@ -119,8 +120,8 @@ install_kaldifeat() {
     return 0
   fi
   if [ "$kaldifeat" = auto ] && ! has_cuda_torch "$venv/bin/python"; then
-    log "kaldifeat: skipped, .venv's torch is a CPU build (fbank uses kaldi-native-fbank, within ~20% of" \
-        "kaldifeat on a CPU); --kaldifeat true builds it anyway"
+    log "kaldifeat: skipped, .venv's torch is a CPU build (fbank uses kaldi-native-fbank, ~3x slower on a CPU:" \
+        "minutes only on corpora of tens of hours); --kaldifeat true builds it anyway"
     return 0
   fi
   if [ -f "$failed" ] && [ "$(cat "$failed")" = "$want" ] && [ "$retry_kaldifeat" != true ]; then
