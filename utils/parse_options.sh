@@ -12,8 +12,9 @@
 #   "$train_cmd" would otherwise fail much later as "JOB=1:4: command not found".
 # Where this differs from Kaldi's utils/parse_options.sh, on purpose: --help prints to stdout (Kaldi: stderr)
 # so that `script --help | less` works; "--" ends the options, and a missing value or a malformed name gets its
-# own error message (Kaldi's script fails on them with bash errors); values are taken literally (Kaldi's eval expands $VAR and `cmd` inside them);
-# --config is only looked for among the options (Kaldi also sources one standing after a positional argument).
+# own error message (Kaldi's script fails on them with bash errors); values are taken literally (Kaldi's eval
+# expands $VAR and `cmd` inside them); --config is only looked for among the options (Kaldi also sources one
+# standing after a positional argument).
 
 _po_script=${0##*/}
 
