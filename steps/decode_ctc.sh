@@ -14,6 +14,7 @@ tokenizer_dir=""
 save_logprobs=false
 max_frames=40000
 device=auto
+. utils/num_threads.sh
 help_message="Usage: $0 [options] <exp-dir|checkpoint.pt> <cuts.jsonl.gz> <out-dir>
  e.g.: $0 --nj 4 --ref-field phones exp/s2p_ft_10min data/fbank/pl/cuts_test.jsonl.gz exp/s2p_ft_10min/decode_test
 An exp dir means its final.pt. <cuts> must carry features (steps/make_fbank.sh). Writes, under <out-dir>:
@@ -26,7 +27,8 @@ Options:
   --beam N                prefix beam width (default: $beam)
   --nbest N               hypotheses per utterance in nbest.txt, <= beam (default: $nbest)
   --nj N                  parallel jobs (default: $nj)
-  --num-threads N         CPU threads per job; jobs x threads should not exceed the cores (default: $num_threads)
+  --num-threads N         CPU threads per job, jobs x threads at most the cores (default: $num_threads);
+                          $(num_threads_help)
   --cmd CMD               job launcher, utils/run.pl interface (default: $cmd)
   --ref-field text|phones supervision.text or supervision.custom['phones'] (default: $ref_field)
   --model-name NAME       model inside the checkpoint, e.g. s2p for a JSA checkpoint (default: its only one)
@@ -50,7 +52,7 @@ out_dir=$3
 [ -f "$model" ] || die "checkpoint $model does not exist; train the model first (steps/train.sh)"
 [ -f "$cuts" ] || die "cut manifest $cuts does not exist"
 [ "$nj" -ge 1 ] 2>/dev/null || die "--nj must be a positive integer, got '$nj'"
-[ "$num_threads" -ge 1 ] 2>/dev/null || die "--num-threads must be a positive integer, got '$num_threads'"
+check_num_threads "$num_threads"
 case $ref_field in text|phones) ;; *) die "--ref-field must be text or phones, got '$ref_field'" ;; esac
 
 if stage_done "$out_dir" decode; then
@@ -63,18 +65,20 @@ opts=(--beam "$beam" --nbest "$nbest" --ref-field "$ref_field" --save-logprobs "
 [ -n "$model_name" ] && opts+=(--model-name "$model_name")
 [ -n "$tokenizer_dir" ] && opts+=(--tokenizer-dir "$tokenizer_dir")
 
+thread_opts=()
+[ "$num_threads" -gt 0 ] && thread_opts=(--num-threads "$num_threads")
 mkdir -p "$out_dir/log"
-log "decoding $cuts with $model: $nj job(s) of $num_threads thread(s), beam $beam, nbest $nbest"
+log "decoding $cuts with $model: $nj job(s), --num-threads $num_threads, beam $beam, nbest $nbest"
 if [ "$nj" -eq 1 ]; then
   # One job writes the outputs itself: no shards to merge, one process start less.
   # shellcheck disable=SC2086  # $cmd is a command line with options
-  $cmd --num-threads "$num_threads" "$out_dir/log/decode.1.log" \
+  $cmd "${thread_opts[@]}" "$out_dir/log/decode.1.log" \
     python -m phonasr.bin.decode_ctc decode "${opts[@]}" "$model" "$cuts" "$out_dir" \
     || die "decoding failed; see $out_dir/log/decode.1.log"
 else
   split_dir=$out_dir/split$nj
   # shellcheck disable=SC2086  # $cmd is a command line with options
-  $cmd --num-threads "$num_threads" JOB=1:"$nj" "$out_dir/log/decode.JOB.log" \
+  $cmd "${thread_opts[@]}" JOB=1:"$nj" "$out_dir/log/decode.JOB.log" \
     python -m phonasr.bin.decode_ctc decode "${opts[@]}" --shard JOB/"$nj" "$model" "$cuts" "$split_dir/JOB" \
     || die "decoding jobs failed; see $out_dir/log/decode.*.log"
   shards=()

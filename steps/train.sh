@@ -8,7 +8,8 @@ cmd=utils/run.pl
 nj_gpus=1          # processes (GPUs) per node; >1 launches torchrun
 nnodes=1           # nodes; >1 needs --rdzv-endpoint and a $cmd that places one job per node
 rdzv_endpoint=""   # host:port of the rendezvous for multi-node training
-num_threads=0      # CPU threads per process; 0 = torch's choice (all cores)
+num_threads=0      # CPU threads per process (utils/num_threads.sh)
+. utils/num_threads.sh
 help_message="Usage: $0 [options] <config.yaml> <exp-dir> [extra args for phonasr.bin.train, e.g. --set train.max_epochs=2]
  e.g.: $0 --cmd \"\$cuda_cmd\" --nj-gpus 4 conf/s2p_pretrain.yaml exp/s2p_pretrain
 Writes into <exp-dir>: final.pt (average of the best checkpoints), best-step*.pt, last.pt (resumable state),
@@ -19,7 +20,8 @@ Options:
   --nnodes N             number of nodes (default: $nnodes)
   --rdzv-endpoint H:P    rendezvous host:port for --nnodes > 1 (default: none)
   --num-threads N        CPU threads per process, e.g. 1 for each of two trainings run side by side on two
-                         cores; 0 = torch's choice (default: $num_threads)"
+                         cores (default: $num_threads);
+                         $(num_threads_help)"
 
 . utils/log.sh
 . utils/parse_options.sh
@@ -32,7 +34,7 @@ shift 2
 [ -f "$config" ] || die "config $config does not exist"
 [ "$nj_gpus" -ge 1 ] 2>/dev/null || die "--nj-gpus must be a positive integer, got '$nj_gpus'"
 [ "$nnodes" -ge 1 ] 2>/dev/null || die "--nnodes must be a positive integer, got '$nnodes'"
-[ "$num_threads" -ge 0 ] 2>/dev/null || die "--num-threads must be 0 or a positive integer, got '$num_threads'"
+check_num_threads "$num_threads"
 if stage_done "$exp_dir" train; then
   log "training in $exp_dir already finished ($exp_dir/final.pt); skipping"
   exit 0
@@ -50,13 +52,25 @@ else
             --rdzv_endpoint "$rdzv_endpoint" --rdzv_id "$(basename "$exp_dir")" -m phonasr.bin.train)
 fi
 
+# print_worker_errors EXP_DIR NNODES: the worker states a mistake of the user's (a bad config) as one line
+# "error: FILE: WHAT (FIX)"; those lines, shown here, spare the user a trip into the job logs. torchrun may prefix
+# a process's lines with "[rankN]:", and every rank reports the same mistake: prefixes go, repeats are dropped.
+print_worker_errors() {
+  local job
+  for job in $(seq "$2"); do
+    sed -n -E 's/^(\[[^]]*\]: ?)?(error: )/\2/p' "$1/log/train.$job.log" 2>/dev/null
+  done | awk '!seen[$0]++' >&2
+}
+
 log "training $config into $exp_dir ($nnodes node(s) x $nj_gpus process(es))"
 thread_opts=()
 [ "$num_threads" -gt 0 ] && thread_opts=(--num-threads "$num_threads")
 # shellcheck disable=SC2086  # $cmd is a command line with options
-$cmd --gpu "$nj_gpus" "${thread_opts[@]}" JOB=1:"$nnodes" "$exp_dir/log/train.JOB.log" \
-  "${launcher[@]}" --config "$config" --exp-dir "$exp_dir" "${thread_opts[@]}" "$@" \
-  || die "training failed; see $exp_dir/log/train.*.log and $exp_dir/train.log (rerun to resume from last.pt)"
+if ! $cmd --gpu "$nj_gpus" "${thread_opts[@]}" JOB=1:"$nnodes" "$exp_dir/log/train.JOB.log" \
+    "${launcher[@]}" --config "$config" --exp-dir "$exp_dir" "${thread_opts[@]}" "$@"; then
+  print_worker_errors "$exp_dir" "$nnodes" || true
+  die "training failed; see $exp_dir/log/train.*.log and $exp_dir/train.log (rerun to resume from last.pt)"
+fi
 [ -f "$exp_dir/final.pt" ] || die "training ended without $exp_dir/final.pt; see $exp_dir/train.log"
 mark_done "$exp_dir" train
 log "training done: $exp_dir/final.pt"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates everything phonasr needs on a fresh machine, once: system tools, the Python 3.11 environment
-# (.venv), kaldifeat built from its sdist, and optionally the Python 3.9 + k2 environment (.venv-k2).
+# (.venv), kaldifeat built from its sdist where it pays (a CUDA torch, or --kaldifeat true), and optionally the
+# Python 3.9 + k2 environment (.venv-k2).
 # Idempotent: each part leaves a stamp holding the hash of what it was built from, and a second run with
 # unchanged requirements does nothing. path.sh calls this when .venv is missing, so both README commands
 # (main job, tests) set the machine up by themselves.
@@ -8,7 +9,11 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 k2=false          # also build .venv-k2 (Python 3.9.18 + torch 1.12.1 + k2 1.23.2)
-kaldifeat=true    # build kaldifeat 1.24 from its sdist into .venv (about 7 minutes on 2 cores)
+# kaldifeat 1.24 has only an sdist: building it takes 10-15 minutes on 2 cores. On a CPU its fbank is ~3x as fast
+# as kaldi-native-fbank's (bench/bench_fbank.py, one thread: 545 s of speech in 1.1 s instead of 4.0 s), which
+# repays the build only on corpora of tens of hours (~60 h with 2 jobs), not the seconds of a mini recipe; auto
+# builds it only where torch has CUDA and kaldifeat computes fbank on the GPU.
+kaldifeat=auto    # auto | true | false
 retry_kaldifeat=false  # try the kaldifeat build again even though it failed before with the same inputs
 system=true       # install missing system tools with apt (needs root)
 python=python3.11 # interpreter for .venv
@@ -17,7 +22,8 @@ help_message="Usage: utils/install.sh [options]
 Sets up phonasr's environments; a second run with unchanged requirements does nothing.
 Options:
   --k2 <true|false>         also build .venv-k2 for the k2 tests (default: $k2)
-  --kaldifeat <true|false>  build kaldifeat 1.24 from source into .venv (default: $kaldifeat)
+  --kaldifeat <auto|true|false>  build kaldifeat 1.24 from source into .venv (~10 min on 2 cores); auto: only
+                            when .venv's torch has CUDA (default: $kaldifeat)
   --retry-kaldifeat <true|false>  retry a kaldifeat build that failed before (default: $retry_kaldifeat)
   --system <true|false>     apt-install missing espeak-ng, sox, libsox-fmt-mp3, ffmpeg (default: $system)
   --python <exe>            interpreter for .venv (default: $python)"
@@ -26,6 +32,8 @@ Options:
 . "$root/utils/parse_options.sh"
 # shellcheck source=utils/log.sh
 . "$root/utils/log.sh"
+
+case $kaldifeat in auto|true|false) ;; *) die "--kaldifeat takes auto, true or false, not '$kaldifeat'" ;; esac
 
 cd "$root"
 venv=$root/.venv
@@ -59,10 +67,9 @@ install_system_tools() {
     { tail -n 20 "$cache/apt.log" >&2; echo "$0: apt-get install failed, see $cache/apt.log" >&2; exit 1; }
 }
 
-# Torch: where the base interpreter already has a CUDA build (a GPU machine), the venv sees it and we keep
-# it; otherwise the CPU wheel pinned in requirements/base.txt is installed.
-base_has_cuda_torch() {
-  "$python" -c 'import torch, sys; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null
+# has_cuda_torch PYTHON: true when PYTHON imports a CUDA build of torch (a GPU machine's).
+has_cuda_torch() {
+  "$1" -c 'import torch, sys; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null
 }
 
 install_venv() {
@@ -72,8 +79,10 @@ install_venv() {
     log ".venv is up to date"
     return 0
   fi
+  # Torch: where the base interpreter already has a CUDA build (a GPU machine), the venv sees it and we keep
+  # it; otherwise the CPU wheel pinned in requirements/base.txt is installed.
   local reqs=requirements/base.txt venv_opts=()
-  if base_has_cuda_torch; then
+  if has_cuda_torch "$python"; then
     log "keeping the CUDA torch of $python (venv with system site-packages)"
     venv_opts+=(--system-site-packages)
     grep -v '^torch==' requirements/base.txt >"$cache/base-no-torch.txt"
@@ -102,12 +111,17 @@ fetch_pybind11() {
 # CMake (no network during the build). A failure anywhere (fetching pybind11 included) is not fatal: the other
 # fbank backends give the same numbers, and `python -m phonasr.bin.doctor` reports kaldifeat as missing.
 install_kaldifeat() {
-  [ "$kaldifeat" = true ] || return 0
+  [ "$kaldifeat" != false ] || return 0
   local stamp=$venv/.kaldifeat-stamp failed=$venv/.kaldifeat-failed want src=$cache/pybind11
   local build_log=$cache/kaldifeat.log
   want=$(hash_of requirements/constraints.txt)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c 'import kaldifeat' 2>/dev/null; then
     log "kaldifeat is up to date"
+    return 0
+  fi
+  if [ "$kaldifeat" = auto ] && ! has_cuda_torch "$venv/bin/python"; then
+    log "kaldifeat: skipped, .venv's torch is a CPU build (fbank uses kaldi-native-fbank, ~3x slower on a CPU:" \
+        "minutes only on corpora of tens of hours); --kaldifeat true builds it anyway"
     return 0
   fi
   if [ -f "$failed" ] && [ "$(cat "$failed")" = "$want" ] && [ "$retry_kaldifeat" != true ]; then

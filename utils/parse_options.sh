@@ -7,6 +7,14 @@
 #   --config FILE is sourced before the other options, so the command line wins over it.
 #   --help / -h prints $help_message and exits 0. --foo=bar is rejected. Positional args stay in "$@".
 #   Options stop at the first argument that does not start with --, or after "--".
+#   --config FILE reads any readable file, a process substitution included: --config <(echo stage=3).
+#   A script with a $cmd (job launcher) refuses to run with it empty: an unset $train_cmd passed as --cmd
+#   "$train_cmd" would otherwise fail much later as "JOB=1:4: command not found".
+# Where this differs from Kaldi's utils/parse_options.sh, on purpose: --help prints to stdout (Kaldi: stderr)
+# so that `script --help | less` works; "--" ends the options, and a missing value or a malformed name gets its
+# own error message (Kaldi's script fails on them with bash errors); values are taken literally (Kaldi's eval
+# expands $VAR and `cmd` inside them); --config is only looked for among the options (Kaldi also sources one
+# standing after a positional argument).
 
 _po_script=${0##*/}
 
@@ -21,8 +29,9 @@ while [ "$_po_i" -le $# ]; do
         echo "$_po_script: --config needs a file name" >&2; exit 1
       fi
       _po_file=${!_po_j}
-      if [ ! -f "$_po_file" ]; then
-        echo "$_po_script: config file '$_po_file' does not exist" >&2; exit 1
+      # -r, not -f: a process substitution (/dev/fd/N) is a pipe, not a regular file.
+      if [ ! -r "$_po_file" ] || [ -d "$_po_file" ]; then
+        echo "$_po_script: config file '$_po_file' does not exist or is not readable" >&2; exit 1
       fi
       # shellcheck disable=SC1090
       . "$_po_file" || { echo "$_po_script: error sourcing config file '$_po_file'" >&2; exit 1; }
@@ -72,6 +81,11 @@ while true; do
     *) break ;;
   esac
 done
+
+if [ -n "${cmd+set}" ] && [ -z "$cmd" ]; then
+  echo "$_po_script: empty argument to --cmd option (is the variable given to --cmd set? see the recipe's cmd.sh)" >&2
+  exit 1
+fi
 
 unset _po_i _po_j _po_arg _po_file _po_name _po_old _po_script
 true

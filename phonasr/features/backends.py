@@ -144,7 +144,8 @@ def resolve_backend(name: str) -> str:
     if name not in BACKENDS:
         raise ValueError(f"unknown fbank backend '{name}'; choose one of auto, {', '.join(BACKENDS)}")
     if not is_available(name):
-        hint = ("build it with utils/install.sh (kaldifeat 1.24 from its sdist) or use --backend kaldi-native-fbank"
+        hint = ("build it with `bash utils/install.sh --kaldifeat true` (kaldifeat 1.24 from its sdist) or use "
+                "--backend kaldi-native-fbank"
                 if name == "kaldifeat" else "run utils/install.sh to install the pinned requirements")
         raise ImportError(f"fbank backend '{name}' is not importable here; {hint}")
     return name

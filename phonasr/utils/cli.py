@@ -12,7 +12,10 @@ def str2bool(value: str) -> bool:
 
 
 def thread_count(value: str) -> int:
-    """``--num-threads``: 0 leaves torch its own choice (one thread per core), N > 0 asks for N threads."""
+    """``--num-threads``: 0 leaves torch its own choice (one thread per core), N > 0 asks for N threads.
+
+    The same meaning as the shell scripts' --num-threads (utils/num_threads.sh), which pass the value through.
+    """
     try:
         count = int(value)
     except ValueError:

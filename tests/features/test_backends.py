@@ -75,8 +75,8 @@ def skip_or_fail_without_kaldifeat() -> None:
     """Skip without kaldifeat, or fail when PHONASR_REQUIRE_KALDIFEAT=1 says it must be there."""
     if is_available("kaldifeat"):
         return
-    reason = ("kaldifeat is not importable in this environment (utils/install.sh builds it from its sdist; when "
-              "that build fails phonasr uses kaldi-native-fbank)")
+    reason = ("kaldifeat is not importable in this environment (`bash utils/install.sh --kaldifeat true` builds it "
+              "from its sdist; without it phonasr uses kaldi-native-fbank)")
     if REQUIRE_KALDIFEAT:
         pytest.fail(f"{reason}, and PHONASR_REQUIRE_KALDIFEAT=1 requires it")
     pytest.skip(reason)

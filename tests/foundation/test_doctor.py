@@ -79,3 +79,31 @@ def test_a_probe_that_raises_counts_as_missing(capsys):
     failures = doctor.run_checks([doctor.Check("foo", broken, "apt-get install foo", True)])
     assert failures == 1
     assert "libfoo.so" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kaldifeat, build_failed, cuda, want", [
+    (True, False, True, "kaldifeat (installed; computes on the GPU)"),
+    (True, False, False, "kaldifeat (installed; computes on the CPU)"),
+    (False, False, False, "kaldi-native-fbank (kaldifeat not installed: `bash utils/install.sh --kaldifeat true` "
+                          "builds it; on a CPU its ~3x faster fbank repays the build only on corpora of tens of "
+                          "hours)"),
+    (False, True, False, "kaldi-native-fbank (kaldifeat's build failed: `bash utils/install.sh --retry-kaldifeat "
+                         "true` retries it)"),
+])
+def test_fbank_backend_says_which_is_active_and_why(monkeypatch, kaldifeat, build_failed, cuda, want):
+    import torch
+
+    from phonasr.features import backends
+
+    monkeypatch.setattr(backends, "is_available", lambda name: kaldifeat or name != "kaldifeat")
+    monkeypatch.setattr(doctor, "_kaldifeat_build_failed", lambda: build_failed)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert doctor._fbank_backend() == want
+
+
+def test_kaldifeat_fix_line_builds_it_or_retries_a_failed_build(monkeypatch, tmp_path):
+    # The installer's marker of a failed build lies in the venv (sys.prefix).
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert doctor._kaldifeat_fix().startswith("bash utils/install.sh --kaldifeat true  (builds it from its sdist")
+    (tmp_path / ".kaldifeat-failed").write_text("0123456789abcdef\n")
+    assert doctor._kaldifeat_fix().startswith("bash utils/install.sh --retry-kaldifeat true  (the last build failed")

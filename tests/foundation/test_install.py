@@ -38,9 +38,11 @@ def test_installer_help_lists_options():
 # and nothing is built or downloaded.
 
 STUB_VENV_PYTHON = """#!/usr/bin/env bash
-# A set-up .venv without kaldifeat, on a machine where pip cannot download pybind11's sdist.
+# A set-up .venv without kaldifeat, on a machine where pip cannot download pybind11's sdist. Its torch is a CPU
+# build unless $STUB_TORCH_CUDA is set.
 case "$*" in
   "-m pip download"*) echo "ERROR: No matching distribution found for pybind11 (stub)" >&2; exit 1 ;;
+  "-c import torch, sys"*) [ -n "${STUB_TORCH_CUDA:-}" ] ;;
   "-c import torch"*) echo "torch 0.0+stub" ;;
   *) exit 1 ;;
 esac
@@ -71,20 +73,46 @@ def stub_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _install(root: Path, *args: str, path: str = os.environ["PATH"]) -> subprocess.CompletedProcess:
+def _install(root: Path, *args: str, path: str = os.environ["PATH"], cuda: bool = False) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=path, STUB_TORCH_CUDA="1" if cuda else "")
     return subprocess.run(["bash", str(root / "utils/install.sh"), "--system", "false", *args], cwd=root,
-                          env=dict(os.environ, PATH=path), capture_output=True, text=True, timeout=60)
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_by_default_kaldifeat_is_not_built_for_a_cpu_torch(stub_root):
+    # 10-15 minutes of compiling for an fbank that saves seconds on a CPU unless the corpus is huge: not by default.
+    out = _install(stub_root, "--k2", "false")
+    assert out.returncode == 0, out.stderr
+    assert "kaldifeat: skipped, .venv's torch is a CPU build" in out.stderr
+    assert "--kaldifeat true builds it anyway" in out.stderr
+    assert "building kaldifeat" not in out.stderr
+    assert not (stub_root / ".venv/.kaldifeat-failed").exists()
+    assert not (stub_root / ".cache/install/kaldifeat.log").exists()
+
+
+@pytest.mark.parametrize("option, cuda", [("auto", True), ("true", False)])
+def test_kaldifeat_is_built_for_a_cuda_torch_or_when_asked(stub_root, option, cuda):
+    out = _install(stub_root, "--k2", "false", "--kaldifeat", option, cuda=cuda)
+    assert out.returncode == 0, out.stderr
+    assert "building kaldifeat 1.24 from source" in out.stderr and "skipped" not in out.stderr, out.stderr
+
+
+def test_kaldifeat_option_takes_auto_true_or_false(stub_root):
+    out = _install(stub_root, "--kaldifeat", "yes")
+    assert out.returncode == 1
+    assert "--kaldifeat takes auto, true or false, not 'yes'" in out.stderr
+    assert not (stub_root / ".cache").exists()  # refused before doing anything
 
 
 def test_a_failed_kaldifeat_build_says_why_and_the_installer_carries_on(stub_root):
-    out = _install(stub_root, "--k2", "false")
+    out = _install(stub_root, "--k2", "false", "--kaldifeat", "true")
     assert out.returncode == 0, out.stderr
     assert "WARNING: kaldifeat did not build (ERROR: No matching distribution found for pybind11" in out.stderr
     assert "environment ready: torch 0.0+stub" in out.stderr
     failed = stub_root / ".venv/.kaldifeat-failed"
     assert failed.read_text().strip() == _stamp(stub_root, "requirements/constraints.txt")
     assert not (stub_root / ".cache/install/pybind11").exists()  # no half-unpacked sources left to trust
-    out = _install(stub_root, "--k2", "false")
+    out = _install(stub_root, "--k2", "false", "--kaldifeat", "true")
     assert out.returncode == 0 and "not retrying" in out.stderr, out.stderr
 
 

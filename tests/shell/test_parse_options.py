@@ -1,4 +1,5 @@
-"""utils/parse_options.sh: every rule recipes rely on, including the errors."""
+"""utils/parse_options.sh: every rule recipes rely on, including the errors, and where it matches Kaldi's own
+script (egs/wsj/s5/utils/parse_options.sh) in what a Kaldi user can see."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +15,7 @@ stage=0
 stop_stage=100
 use_gpu=false
 lang=pl
+cmd=utils/run.pl
 help_message="Usage: demo.sh [--stage N] [--use-gpu true|false] <in> <out>"
 . {UTILS}/parse_options.sh
 echo "stage=$stage stop_stage=$stop_stage use_gpu=$use_gpu lang=$lang"
@@ -87,8 +89,43 @@ def test_missing_config_file(demo, tmp_path):
     assert "nope.conf' does not exist" in proc.stderr
 
 
+def test_config_from_a_process_substitution_is_read_as_kaldi_reads_it(tmp_path, run_cmd):
+    # --config <(...) is /dev/fd/N, a pipe: readable, not a regular file. Kaldi's script sources it.
+    script = tmp_path / "demo.sh"
+    script.write_text(SCRIPT)
+    proc = run_cmd(["bash", "-c", f'bash {script} --config <(echo stage=3) in'], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["stage=3 stop_stage=100 use_gpu=false lang=pl", "args=1:in"]
+
+
+def test_config_that_is_a_directory_is_refused(demo, tmp_path):
+    (tmp_path / "conf").mkdir()
+    proc = demo("--config", str(tmp_path / "conf"))
+    assert proc.returncode != 0
+    assert "conf' does not exist or is not readable" in proc.stderr
+
+
+@pytest.mark.parametrize("source", ["option", "config"])
+def test_empty_cmd_is_refused_as_kaldi_refuses_it(demo, tmp_path, source):
+    # The usual cause: --cmd "$train_cmd" with cmd.sh not sourced. Kaldi stops at once; so do we.
+    conf = tmp_path / "x.conf"
+    conf.write_text("cmd=\n")
+    proc = demo("--cmd", "", "in") if source == "option" else demo("--config", str(conf), "in")
+    assert proc.returncode != 0
+    assert "empty argument to --cmd option" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_a_script_without_cmd_may_leave_it_unset(tmp_path, run_cmd):
+    script = tmp_path / "nocmd.sh"
+    script.write_text(f"set -euo pipefail\nstage=0\n. {UTILS}/parse_options.sh\necho stage=$stage\n")
+    proc = run_cmd(["bash", str(script), "--stage", "2"], cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "stage=2\n"), proc.stderr
+
+
 @pytest.mark.parametrize("flag", ["--help", "-h"])
-def test_help_prints_help_message(demo, flag):
+def test_help_prints_help_message_to_stdout_unlike_kaldi(demo, flag):
+    # Kaldi prints it to stderr; stdout (as GNU tools do) lets `script --help | less` work. Exit 0 as in Kaldi.
     proc = demo(flag)
     assert proc.returncode == 0
     assert proc.stdout.strip() == "Usage: demo.sh [--stage N] [--use-gpu true|false] <in> <out>"
