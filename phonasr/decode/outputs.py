@@ -49,8 +49,8 @@ class DecodedUtterance:
 
 
 @dataclass(frozen=True)
-class ReadHypothesis:
-    """One hypothesis read from a decode dir, and where (for rejects and error messages)."""
+class NBestEntry:
+    """One hypothesis of a decode dir (a line of hyp.txt or nbest.txt) and where it was read, for rejects and errors."""
 
     rank: int
     log_prob: Optional[float]  # the nbest.txt score; None when read from hyp.txt
@@ -139,7 +139,7 @@ def recorded_ref_field(decode_dir: str | Path) -> Optional[str]:
     return fields.pop() if fields else None
 
 
-def read_hypotheses(decode_dir: str | Path, nbest: int) -> Dict[str, List[ReadHypothesis]]:
+def read_hypotheses(decode_dir: str | Path, nbest: int) -> Dict[str, List[NBestEntry]]:
     """Utterance -> its best ``nbest`` hypotheses, best first: hyp.txt for 1, nbest.txt otherwise.
 
     Malformed lines and repeated (utterance, rank) entries are errors naming the file and line: a decode dir
@@ -151,7 +151,7 @@ def read_hypotheses(decode_dir: str | Path, nbest: int) -> Dict[str, List[ReadHy
     if not path.is_file():
         hint = "decode with steps/decode_ctc.sh" + ("" if nbest == 1 else f" --nbest {nbest} (or more)")
         raise FileNotFoundError(f"{path} does not exist; {hint}")
-    hyps: Dict[str, List[ReadHypothesis]] = {}
+    hyps: Dict[str, List[NBestEntry]] = {}
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
             line = line.rstrip("\r\n")
@@ -172,7 +172,7 @@ def read_hypotheses(decode_dir: str | Path, nbest: int) -> Dict[str, List[ReadHy
     return hyps
 
 
-def _parse_line(line: str, path: Path, lineno: int, one_best: bool) -> Tuple[str, ReadHypothesis]:
+def _parse_line(line: str, path: Path, lineno: int, one_best: bool) -> Tuple[str, NBestEntry]:
     fields = line.split("\t")
     expected = 2 if one_best else 4
     if len(fields) != expected:
@@ -182,7 +182,7 @@ def _parse_line(line: str, path: Path, lineno: int, one_best: bool) -> Tuple[str
     if not utt:
         raise ValueError(f"{path}:{lineno}: empty utterance id")
     if one_best:
-        return utt, ReadHypothesis(1, None, " ".join(fields[1].split()), str(path), lineno)
+        return utt, NBestEntry(1, None, " ".join(fields[1].split()), str(path), lineno)
     try:
         rank, log_prob = int(fields[1]), float(fields[2])
     except ValueError:
@@ -190,4 +190,4 @@ def _parse_line(line: str, path: Path, lineno: int, one_best: bool) -> Tuple[str
                          f"{fields[2]!r}") from None
     if rank < 1:
         raise ValueError(f"{path}:{lineno}: ranks start at 1, got {rank}")
-    return utt, ReadHypothesis(rank, log_prob, " ".join(fields[3].split()), str(path), lineno)
+    return utt, NBestEntry(rank, log_prob, " ".join(fields[3].split()), str(path), lineno)

@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 from phonasr.ctc import Hypothesis
-from phonasr.decode.outputs import DecodedUtterance, ReadHypothesis, Scored, read_hypotheses, write_decode_dir
+from phonasr.decode.outputs import DecodedUtterance, NBestEntry, Scored, read_hypotheses, write_decode_dir
 from phonasr.decode.references import word_references
 from phonasr.decode.tokens import decode_token_sequences, load_token_model
 from phonasr.tokenizers import PhonemeTokenizer, Tokenizer
@@ -30,7 +30,7 @@ from phonasr.tokenizers import PhonemeTokenizer, Tokenizer
 logger = logging.getLogger(__name__)
 
 
-def encode_phones(tokenizer: Tokenizer, hyp: ReadHypothesis) -> List[int]:
+def encode_phones(tokenizer: Tokenizer, hyp: NBestEntry) -> List[int]:
     try:
         return tokenizer.encode(hyp.text)
     except ValueError as e:
@@ -38,7 +38,7 @@ def encode_phones(tokenizer: Tokenizer, hyp: ReadHypothesis) -> List[int]:
                          "the S2P and P2G use different inventories") from e
 
 
-def combine(s2p: Sequence[ReadHypothesis], p2g: Sequence[Sequence[Hypothesis]], nbest: int,
+def combine(s2p: Sequence[NBestEntry], p2g: Sequence[Sequence[Hypothesis]], nbest: int,
             detokenize: Callable[[List[int]], str]) -> List[Scored]:
     """The ``nbest`` best word sequences of one utterance by ``log sum_k P(h_k|x) P(y|h_k)`` (see the module doc);
     with one S2P hypothesis read from hyp.txt (no S2P score) the P2G's own scores. Subword sequences that spell

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from phonasr.data.rejects import RejectLog
-from phonasr.decode.outputs import ReadHypothesis, read_hypotheses
+from phonasr.decode.outputs import NBestEntry, read_hypotheses
 from phonasr.decode.references import cut_texts
 from phonasr.utils.io import atomic_write_text
 
@@ -45,7 +45,7 @@ def write_pairs(out: Path, rows: Sequence[str], rejects: RejectLog, rejects_path
     atomic_write_text(out, "".join(f"{row}\n" for row in rows))
 
 
-def pair_rows(hyps: Dict[str, List[ReadHypothesis]], texts: Dict[str, Tuple[str, int]], cuts_path: str, nbest: int,
+def pair_rows(hyps: Dict[str, List[NBestEntry]], texts: Dict[str, Tuple[str, int]], cuts_path: str, nbest: int,
               rejects: RejectLog, split: str) -> List[str]:
     """Pair rows for every cut, in cut-id order; what cannot be paired goes to ``rejects``."""
     unknown = sorted(set(hyps) - set(texts))
