@@ -10,36 +10,24 @@ decode:  python -m phonasr.bin.decode_ctc decode [--beam 16] [--nbest 1] [--shar
            decode.config.yaml / decode.versions.json
 merge:   python -m phonasr.bin.decode_ctc merge CUTS OUT_DIR SHARD_DIR...
          joins the shards' files into OUT_DIR, sorted by utterance, and checks every cut was decoded once.
+
+The decoding is :func:`phonasr.decode.ctc.decode_cuts`, the directory :mod:`phonasr.decode.outputs`.
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import time
-from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import torch
-from lhotse import CutSet
-from lhotse.cut import Cut
 
-from phonasr.batching.cuts import CutFeatures, feature_frames
-from phonasr.batching.padding import pad_features
-from phonasr.ctc import prefix_beam_search
-from phonasr.models.conformer import ConformerEncoder, Conv2dSubsampling
-from phonasr.models.loading import TrainedModel, load_trained_model
-from phonasr.tokenizers import Tokenizer, load_tokenizer
+from phonasr.decode.ctc import decode_cuts, merge_decoding
+from phonasr.decode.outputs import CTC_RUN_INFO
+from phonasr.decode.references import REF_FIELDS
 from phonasr.utils.cli import str2bool, thread_count
-from phonasr.utils.io import atomic_torch_save, atomic_write_text, load_checkpoint
+from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
-
-logger = logging.getLogger("phonasr.bin.decode_ctc")
-
-REF_FIELDS = ("text", "phones")
-TEXT_FILES = ("hyp.txt", "ref.txt", "nbest.txt")
-LOGPROBS = "logprobs.pt"
 
 
 def _shard(value: str) -> Tuple[int, int]:
@@ -86,167 +74,14 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ------------------------------------------------------------------------------------------------- inputs
-def reference(cut: Cut, field: str) -> str:
-    if len(cut.supervisions) != 1:
-        raise ValueError(f"cut '{cut.id}' has {len(cut.supervisions)} supervisions; decoding expects exactly one "
-                         "per cut (the manifests of local/commonvoice/prepare.sh)")
-    sup = cut.supervisions[0]
-    if field == "text":
-        return sup.text or ""
-    phones = (sup.custom or {}).get("phones")
-    if phones is None:
-        raise ValueError(f"cut '{cut.id}' has no supervision.custom['phones']; use --ref-field text or a manifest "
-                         "with ground-truth phonemes")
-    return phones
-
-
-def shard_cuts(path: str, job: int, num_jobs: int, features: CutFeatures) -> List[Cut]:
-    cuts = [c for i, c in enumerate(CutSet.from_file(path)) if i % num_jobs == job - 1]
-    for cut in cuts:  # a cut without features (or audio) fails before any decoding
-        features.check(cut, path)
-    return cuts
-
-
-def batches(cuts: Sequence[Cut], max_frames: int) -> Iterator[List[Cut]]:
-    """Longest first, so each batch pads little; a batch's padded size stays under ``max_frames``."""
-    batch: List[Cut] = []
-    for cut in sorted(cuts, key=feature_frames, reverse=True):
-        if batch and (len(batch) + 1) * feature_frames(batch[0]) > max_frames:
-            yield batch
-            batch = []
-        batch.append(cut)
-    if batch:
-        yield batch
-
-
-def load_batch(cuts: Sequence[Cut], input_dim: int, features: CutFeatures) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Padded features as in training (:func:`phonasr.batching.padding.pad_features`) and their lengths."""
-    feats = features.load(cuts)
-    for cut, f in zip(cuts, feats):
-        if f.dim() != 2 or f.size(1) != input_dim:
-            raise ValueError(f"cut '{cut.id}' has features of shape {tuple(f.shape)}; the model expects "
-                             f"(frames, {input_dim})")
-    lengths = torch.tensor([f.size(0) for f in feats])
-    # at least the front end's minimum, so a batch of very short cuts still runs (they decode to nothing)
-    return pad_features(feats, min_frames=Conv2dSubsampling.MIN_FRAMES), lengths
-
-
-# ------------------------------------------------------------------------------------------------- decode
-def load_model_and_tokenizer(args: argparse.Namespace, device: torch.device) -> Tuple[TrainedModel, Tokenizer]:
-    trained = load_trained_model(args.checkpoint, args.model_name, device=device)
-    tokenizer_dir = args.tokenizer_dir or trained.tokenizer_dir
-    if not tokenizer_dir:
-        raise ValueError(f"{args.checkpoint} records no tokenizer_dir; pass --tokenizer-dir")
-    tokenizer = load_tokenizer(tokenizer_dir)
-    if tokenizer.vocab_size != trained.model.vocab_size:
-        raise ValueError(f"tokenizer {tokenizer_dir} has {tokenizer.vocab_size} tokens but model "
-                         f"'{trained.name}' outputs {trained.model.vocab_size}; pass the lang dir it was trained with")
-    symbols = trained.symbols
-    if symbols is not None and list(symbols) != list(tokenizer.symbols):
-        raise ValueError(f"the symbols of {tokenizer_dir} differ from those the model was trained with; "
-                         "the lang dir was rebuilt after training")
-    return trained, tokenizer
-
-
 def run_decode(args: argparse.Namespace) -> None:
-    if not 1 <= args.nbest <= args.beam:
-        raise ValueError(f"need 1 <= --nbest <= --beam, got nbest {args.nbest}, beam {args.beam}")
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
-    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
-    trained, tokenizer = load_model_and_tokenizer(args, device)
-    model = trained.model
-    if not isinstance(model.encoder, ConformerEncoder):
-        raise ValueError(f"model '{trained.name}' of {args.checkpoint} is not an acoustic (conformer) model; "
-                         "decode_ctc decodes speech features")
-    input_dim = model.encoder.config.input_dim
-    job, num_jobs = args.shard
-    features = CutFeatures(args.on_the_fly_fbank)
-    cuts = shard_cuts(args.cuts, job, num_jobs, features)
-    references = {c.id: reference(c, args.ref_field) for c in cuts}  # bad references fail before any decoding
-    logger.info("decoding %d cuts of %s (shard %d/%d, %s) with model '%s' of %s on %s, beam %d, nbest %d",
-                len(cuts), args.cuts, job, num_jobs, features.describe(), trained.name, args.checkpoint, device,
-                args.beam, args.nbest)
-
-    hyp_lines: List[str] = []
-    ref_lines: List[str] = []
-    nbest_lines: List[str] = []
-    saved: Dict[str, torch.Tensor] = {}
-    empty = 0
-    encoder_s = search_s = 0.0
-    start = time.time()
-    for n, batch in enumerate(batches(cuts, args.max_frames), start=1):
-        feats, lengths = load_batch(batch, input_dim, features)
-        t0 = time.time()
-        with torch.no_grad():
-            log_probs, out_lens = model(feats.to(device), lengths.to(device))
-        t1 = time.time()
-        hyps = prefix_beam_search(log_probs, out_lens, beam=args.beam, nbest=args.nbest)
-        t2 = time.time()
-        encoder_s, search_s = encoder_s + t1 - t0, search_s + t2 - t1
-        for i, (cut, nbest) in enumerate(zip(batch, hyps)):
-            texts = [tokenizer.decode(h.tokens) for h in nbest]
-            empty += not nbest[0].tokens
-            hyp_lines.append(f"{cut.id}\t{texts[0]}")
-            ref_lines.append(f"{cut.id}\t{references[cut.id]}")
-            nbest_lines.extend(f"{cut.id}\t{rank}\t{h.log_prob:.4f}\t{text}"
-                               for rank, (h, text) in enumerate(zip(nbest, texts), start=1))
-            if args.save_logprobs:
-                saved[cut.id] = log_probs[i, : int(out_lens[i])].cpu().clone()
-        if n % 20 == 0:
-            logger.info("%d batches, %d cuts, %.1f cuts/s", n, len(hyp_lines), len(hyp_lines) / (time.time() - start))
-
-    out_dir = Path(args.out_dir)
-    write_outputs(out_dir, hyp_lines, ref_lines, nbest_lines)
-    if args.save_logprobs:
-        atomic_torch_save(saved, out_dir / LOGPROBS)
-    write_run_info(out_dir, "decode", {k: v for k, v in vars(args).items() if k != "command"})
-    logger.info("decoded %d cuts in %.1f s (encoder %.1f s, beam search %.1f s); %d empty hypotheses -> %s",
-                len(hyp_lines), time.time() - start, encoder_s, search_s, empty, out_dir)
-
-
-def _utt(line: str) -> str:
-    return line.split("\t", 1)[0]
-
-
-def _utt_and_rank(line: str) -> Tuple[str, int]:
-    fields = line.split("\t", 2)
-    return fields[0], int(fields[1]) if len(fields) > 2 else 0
-
-
-def write_outputs(out_dir: Path, hyp: List[str], ref: List[str], nbest: List[str]) -> None:
-    """The three text files, sorted by utterance (and n-best rank, numerically)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, lines in zip(TEXT_FILES, (hyp, ref, nbest)):
-        key = _utt_and_rank if name == "nbest.txt" else _utt
-        atomic_write_text(out_dir / name, "".join(f"{line}\n" for line in sorted(lines, key=key)))
-
-
-# ------------------------------------------------------------------------------------------------- merge
-def run_merge(args: argparse.Namespace) -> None:
-    merged: Dict[str, List[str]] = {name: [] for name in TEXT_FILES}
-    for shard in args.shard_dirs:
-        for name in TEXT_FILES:
-            path = Path(shard) / name
-            if not path.is_file():
-                raise FileNotFoundError(f"{path} is missing: decoding job of {shard} did not finish; see its log")
-            merged[name].extend(path.read_text(encoding="utf-8").splitlines())
-    decoded = [_utt(line) for line in merged["hyp.txt"]]
-    expected = [c.id for c in CutSet.from_file(args.cuts)]
-    if sorted(decoded) != sorted(expected):
-        missing = set(expected) - set(decoded)
-        raise ValueError(f"the shards decoded {len(decoded)} utterances ({len(set(decoded))} distinct) but "
-                         f"{args.cuts} has {len(expected)}; missing e.g. {sorted(missing)[:3]}; rerun the decoding")
-    out_dir = Path(args.out_dir)
-    write_outputs(out_dir, merged["hyp.txt"], merged["ref.txt"], merged["nbest.txt"])
-    pieces = [Path(s) / LOGPROBS for s in args.shard_dirs if (Path(s) / LOGPROBS).is_file()]
-    if pieces:
-        saved: Dict[str, torch.Tensor] = {}
-        for piece in pieces:
-            saved.update(load_checkpoint(piece))
-        atomic_torch_save(saved, out_dir / LOGPROBS)
-    logger.info("merged %d shards: %d utterances -> %s", len(args.shard_dirs), len(decoded), out_dir)
+    decode_cuts(args.checkpoint, args.cuts, args.out_dir, device=choose_device(args.device),
+                model_name=args.model_name, tokenizer_dir=args.tokenizer_dir, beam=args.beam, nbest=args.nbest,
+                ref_field=args.ref_field, max_frames=args.max_frames, shard=args.shard,
+                fbank_backend=args.on_the_fly_fbank, save_logprobs=args.save_logprobs)
+    write_run_info(args.out_dir, CTC_RUN_INFO, {k: v for k, v in vars(args).items() if k != "command"})
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -255,7 +90,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.command == "decode":
         run_decode(args)
     else:
-        run_merge(args)
+        merge_decoding(args.cuts, args.out_dir, args.shard_dirs)
 
 
 if __name__ == "__main__":

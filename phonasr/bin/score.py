@@ -11,25 +11,12 @@ table:    python -m phonasr.bin.score table [--layout wide|long] exp/results.tsv
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from pathlib import Path
 from typing import List
 
-from phonasr.scoring import (
-    METRICS,
-    append_results,
-    format_long,
-    format_wide,
-    read_results,
-    read_utt_texts,
-    score_texts,
-    write_details,
-)
-from phonasr.utils.io import atomic_write_text
+from phonasr.scoring import METRICS
+from phonasr.scoring.report import results_table, score_decoding
 from phonasr.utils.logging import setup_logging
-
-logger = logging.getLogger("phonasr.bin.score")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -53,44 +40,17 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_compute(args: argparse.Namespace) -> None:
-    out_dir = Path(args.out_dir)
-    resolved = out_dir.resolve()
-    system = args.system or resolved.parent.name
-    test_set = args.test_set or resolved.name.removeprefix("decode_")
-    refs, hyps = read_utt_texts(args.ref), read_utt_texts(args.hyp)
-    try:
-        score = score_texts(refs, hyps, args.metric)
-    except ValueError as e:
-        raise SystemExit(f"score: {args.hyp} vs {args.ref}: {e}") from e
-    if score.missing:
-        logger.warning("%d of %d utterances have no hypothesis in %s; scored as all deletions (listed in the "
-                       "details): %s", len(score.missing), len(refs), args.hyp, " ".join(score.missing[:10]))
-    name = f"{test_set}-{args.metric}"
-    details = out_dir / f"errs-{name}.txt"
-    write_details(details, score, f"{system}/{test_set}")
-    line = score.counts.summary_line(args.metric)
-    atomic_write_text(out_dir / f"summary-{name}.txt", line + "\n")
-    if args.results:
-        append_results(args.results, system, test_set, args.metric, score.counts.rate, score.counts.errors,
-                       score.counts.ref_len, details)
-    print(f"{system} {test_set} {line}")
-
-
-def run_table(args: argparse.Namespace) -> None:
-    rows = read_results(args.results)
-    if not Path(args.results).is_file():
-        logger.warning("%s does not exist yet: no scoring stage has run", args.results)
-    sys.stdout.write(format_wide(rows) if args.layout == "wide" else format_long(rows))
-
-
 def main(argv: List[str] | None = None) -> None:
     args = get_parser().parse_args(argv)
     setup_logging()
     if args.command == "compute":
-        run_compute(args)
+        try:
+            print(score_decoding(args.ref, args.hyp, args.out_dir, args.metric, args.system, args.test_set,
+                                 args.results))
+        except ValueError as e:
+            raise SystemExit(f"score: {e}") from e
     else:
-        run_table(args)
+        sys.stdout.write(results_table(args.results, args.layout))
 
 
 if __name__ == "__main__":

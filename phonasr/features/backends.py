@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from phonasr.features.config import LOG_FLOOR, FbankConfig
+from phonasr.utils.device import choose_device
 
 BACKENDS = ("kaldifeat", "kaldi-native-fbank", "lhotse")
 
@@ -44,9 +45,7 @@ class KaldifeatBackend(FbankBackend):
         super().__init__(config)
         import kaldifeat
 
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = choose_device(device)
         opts = kaldifeat.FbankOptions()
         opts.device = self.device
         _fill_kaldi_options(opts, config)

@@ -38,9 +38,9 @@ from phonasr.jsa.likelihoods import SCORE_MODES
 from phonasr.jsa.stats import phone_error_rate
 from phonasr.jsa.step import StepOutput, jsa_step
 from phonasr.models import build_model
+from phonasr.models.stored import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.scoring.error_rate import ErrorCounts, align_tokens, tokenize
 from phonasr.tokenizers import load_tokenizer
-from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.settings import parse_section
 from phonasr.train.task import Models, PlotPanel, Task
 

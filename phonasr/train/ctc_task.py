@@ -37,9 +37,9 @@ from phonasr.models import (
     remap_output_layer,
     subsampled_lengths,
 )
+from phonasr.models.stored import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.scoring.error_rate import METRICS
 from phonasr.tokenizers import load_tokenizer
-from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.data import train_feature_stats
 from phonasr.train.dev_scoring import GreedyDevScore
 from phonasr.train.settings import parse_section

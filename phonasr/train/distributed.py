@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 
 from phonasr.train.settings import parse_section
+from phonasr.utils.device import choose_device
 
 
 @dataclass
@@ -66,14 +67,10 @@ class DistContext:
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"train.device must be auto, cpu or cuda, not '{device}'")
-        use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
-        if use_cuda and not torch.cuda.is_available():
-            raise RuntimeError("train.device=cuda but torch sees no GPU; use train.device=cpu or auto")
+        dev = choose_device(device, cuda_index=local_rank)
+        use_cuda = dev.type == "cuda"
         if use_cuda:
-            torch.cuda.set_device(local_rank)
-            dev = torch.device("cuda", local_rank)
-        else:
-            dev = torch.device("cpu")
+            torch.cuda.set_device(dev)
         if world_size > 1 and not dist.is_initialized():
             dist.init_process_group(backend="nccl" if use_cuda else "gloo", rank=rank, world_size=world_size,
                                     timeout=datetime.timedelta(minutes=settings.timeout_min))

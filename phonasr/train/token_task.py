@@ -37,8 +37,8 @@ from phonasr.batching.pairs import (
 )
 from phonasr.ctc import ctc_loss, min_ctc_frames
 from phonasr.models import TransformerConfig, build_model, model_config
+from phonasr.models.stored import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.tokenizers import Tokenizer, load_tokenizer
-from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.data import TrainingData
 from phonasr.train.dev_scoring import GreedyDevScore
 from phonasr.train.settings import parse_section

@@ -29,11 +29,11 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from phonasr.batching.cuts import Batch
+from phonasr.models.stored import model_checkpoint
 from phonasr.train.checkpoint import (
     TRAINING_STATE,
     BestCheckpoints,
     capture_rng_state,
-    model_checkpoint,
     restore_rng_state,
     write_averaged_model,
 )

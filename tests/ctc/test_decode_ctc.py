@@ -12,9 +12,9 @@ from lhotse import CutSet, Fbank, FbankConfig, NumpyFilesWriter, Recording, Supe
 from phonasr.bin import decode_ctc
 from phonasr.ctc import ctc_loss
 from phonasr.features import OnTheFlyFbank
-from phonasr.models import build_model, load_trained_model, subsampled_lengths
+from phonasr.models import build_model, subsampled_lengths
+from phonasr.models.stored import load_stored_model, model_checkpoint
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
-from phonasr.train.checkpoint import model_checkpoint
 from phonasr.utils.io import atomic_torch_save, load_checkpoint
 
 UNITS = ["a", "b", "d", "e", "i", "o", "t͡ɕ", "ʃ"]
@@ -105,14 +105,14 @@ def test_decode_computes_fbank_from_audio_on_request(setup, tmp_path):
     decode_ctc.main(["decode", "--beam", "4", "--save-logprobs", "true", "--max-frames", "600",
                      "--on-the-fly-fbank", "kaldi-native-fbank", str(ckpt), str(audio_only), str(out)])
     logprobs = load_checkpoint(out / "logprobs.pt")
-    trained = load_trained_model(ckpt)
+    model = load_stored_model(ckpt).build()
     fbank = OnTheFlyFbank("kaldi-native-fbank")
     cuts = list(CutSet.from_file(audio_only))
     assert sorted(logprobs) == sorted(c.id for c in cuts)
     for cut in cuts:
         feats = torch.from_numpy(fbank.features([cut])[0])[None]
         with torch.no_grad():
-            expected, _ = trained.model(feats, torch.tensor([feats.size(1)]))
+            expected, _ = model(feats, torch.tensor([feats.size(1)]))
         torch.testing.assert_close(logprobs[cut.id], expected[0], atol=1e-4, rtol=1e-4)
 
 

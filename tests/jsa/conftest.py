@@ -10,8 +10,8 @@ import torch
 from lhotse import CutSet, Features, MonoCut, NumpyFilesWriter, SupervisionSegment
 
 from phonasr.models import build_model
+from phonasr.models.stored import model_checkpoint
 from phonasr.tokenizers import BpeTokenizer, CharTokenizer, PhonemeTokenizer, save_tokenizer
-from phonasr.train.checkpoint import model_checkpoint
 from phonasr.utils.io import atomic_torch_save
 
 SENTENCES = [("ala ma kota", "a l a m a k o t a"), ("to jest dom", "t o j ɛ s t d o m"),

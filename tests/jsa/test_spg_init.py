@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from phonasr.jsa.task import JsaTask
-from phonasr.train.checkpoint import model_checkpoint
+from phonasr.models.stored import model_checkpoint
 from phonasr.train.distributed import DistContext
 from phonasr.train.token_task import TokenCtcTask
 from phonasr.train.trainer import Trainer

@@ -17,8 +17,8 @@ from p2g_data import SENTENCES, UTTS, write_cuts  # noqa: E402
 
 from phonasr.jsa.task import JsaTask  # noqa: E402
 from phonasr.models import build_model  # noqa: E402
+from phonasr.models.stored import model_checkpoint  # noqa: E402
 from phonasr.tokenizers import BpeTokenizer, CharTokenizer, PhonemeTokenizer, save_tokenizer  # noqa: E402
-from phonasr.train.checkpoint import model_checkpoint  # noqa: E402
 from phonasr.train.token_task import TokenCtcTask  # noqa: E402
 from phonasr.utils.io import atomic_torch_save  # noqa: E402
 

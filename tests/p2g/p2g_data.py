@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from lhotse import AudioSource, CutSet, MonoCut, Recording, SupervisionSegment
 
-from phonasr.bin.decode_ctc import write_outputs
+from phonasr.decode.outputs import DecodedUtterance, Scored, write_decode_dir
 from phonasr.utils.runinfo import write_run_info
 
 SENTENCES = [("ala ma kota", "a l a m a k o t a"), ("to jest dom", "t o j ɛ s t d o m"),
@@ -33,8 +33,7 @@ def write_s2p_decode(out: Path, nbest: Dict[str, List[Tuple[float, str]]], ref_f
     """An S2P decode dir as steps/decode_ctc.sh leaves it (one job): hyp.txt, ref.txt, nbest.txt and the job's
     decode.config.yaml; ``nbest`` maps utterance -> [(log-prob, phones)] best first."""
     refs = refs or {utt: SENTENCES[UTTS.index(utt)][1 if ref_field == "phones" else 0] for utt in nbest}
-    write_outputs(out, [f"{u}\t{hyps[0][1]}" for u, hyps in nbest.items()],
-                  [f"{u}\t{refs[u]}" for u in nbest],
-                  [f"{u}\t{r}\t{lp:.4f}\t{ph}" for u, hyps in nbest.items() for r, (lp, ph) in enumerate(hyps, 1)])
+    write_decode_dir(out, [DecodedUtterance(u, refs[u], [Scored(ph, lp) for lp, ph in hyps])
+                           for u, hyps in nbest.items()])
     write_run_info(out / "split1" / "1", "decode", {"ref_field": ref_field})
     return out

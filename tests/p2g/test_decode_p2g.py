@@ -9,6 +9,7 @@ from p2g_data import SENTENCES, UTTS, write_s2p_decode
 
 from phonasr.bin import decode_p2g
 from phonasr.ctc import prefix_beam_search
+from phonasr.decode.tokens import load_token_model
 from phonasr.scoring.texts import read_utt_texts
 from phonasr.utils.io import load_checkpoint
 
@@ -37,7 +38,7 @@ def test_hypotheses_are_the_top_of_the_nbest_of_the_batched_beam_search(p2g_setu
     hyp, ref, nbest = _decode(p2g_setup["p2g"], s2p_dir, tmp_path / "out", "--cuts", str(p2g_setup["cuts"]),
                               "--beam", "6", "--nbest", "3", "--max-tokens", "20", "--save-logprobs", "true")
     assert list(hyp) == UTTS and ref == TEXT
-    tm = decode_p2g.load_token_model(str(p2g_setup["p2g"]), None, "p2g", torch.device("cpu"))
+    tm = load_token_model(str(p2g_setup["p2g"]), None, "p2g", torch.device("cpu"))
     logprobs = load_checkpoint(tmp_path / "out" / "logprobs.pt")
     for utt in UTTS:
         rows = [r for r in nbest if r[0] == utt]

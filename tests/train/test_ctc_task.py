@@ -8,8 +8,8 @@ from synthetic import UNITS
 
 from phonasr.batching.cuts import load_cuts, make_loader, make_sampler, parse_manifests
 from phonasr.ctc import min_ctc_frames
+from phonasr.models.stored import model_checkpoint
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
-from phonasr.train.checkpoint import model_checkpoint
 from phonasr.train.ctc_task import CtcTask
 from phonasr.utils.io import atomic_torch_save, load_checkpoint
 

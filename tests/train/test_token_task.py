@@ -12,8 +12,8 @@ import torch
 from synthetic import UNITS
 
 from phonasr.models import build_model
+from phonasr.models.stored import ModelSpec, model_checkpoint, specs_metadata
 from phonasr.tokenizers import PhonemeTokenizer, save_tokenizer
-from phonasr.train.checkpoint import ModelSpec, model_checkpoint, specs_metadata
 from phonasr.train.distributed import DistContext
 from phonasr.train.token_task import TokenCtcTask
 from phonasr.train.trainer import Trainer
