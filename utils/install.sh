@@ -15,6 +15,8 @@ k2=false          # also build .venv-k2 (Python 3.9.18 + torch 1.12.1 + k2 1.23.
 # builds it only where torch has CUDA and kaldifeat computes fbank on the GPU.
 kaldifeat=auto    # auto | true | false
 retry_kaldifeat=false  # try the kaldifeat build again even though it failed before with the same inputs
+kenlm=true        # build KenLM's lmplz, build_binary and query into .venv/bin (~2 min on one core)
+kenlm_version=0.3.0
 system=true       # install missing system tools with apt (needs root)
 python=python3.11 # interpreter for .venv
 
@@ -25,6 +27,7 @@ Options:
   --kaldifeat <auto|true|false>  build kaldifeat 1.24 from source into .venv (~10 min on 2 cores); auto: only
                             when .venv's torch has CUDA (default: $kaldifeat)
   --retry-kaldifeat <true|false>  retry a kaldifeat build that failed before (default: $retry_kaldifeat)
+  --kenlm <true|false>      build KenLM's lmplz (n-gram LM training) into .venv/bin (~2 min) (default: $kenlm)
   --system <true|false>     apt-install missing espeak-ng, sox, libsox-fmt-mp3, ffmpeg (default: $system)
   --python <exe>            interpreter for .venv (default: $python)"
 
@@ -34,6 +37,7 @@ Options:
 . "$root/utils/log.sh"
 
 case $kaldifeat in auto|true|false) ;; *) die "--kaldifeat takes auto, true or false, not '$kaldifeat'" ;; esac
+case $kenlm in true|false) ;; *) die "--kenlm takes true or false, not '$kenlm'" ;; esac
 
 cd "$root"
 venv=$root/.venv
@@ -143,6 +147,43 @@ install_kaldifeat() {
   fi
 }
 
+# KenLM's lmplz (the LM trainer of phonasr.lm), build_binary and query, built with CMake from the kenlm sdist
+# (PyPI has no wheel of the programs). Needs cmake and the boost dev packages of requirements/apt.txt. Not fatal:
+# only LM training needs it; a failed build leaves .venv/.kenlm-failed and is not retried while that exists.
+install_kenlm() {
+  [ "$kenlm" = true ] || return 0
+  local stamp=$venv/.kenlm-stamp failed=$venv/.kenlm-failed want dl=$cache/kenlm build_log=$cache/kenlm.log
+  local programs=(lmplz build_binary query) program
+  want=$(echo "kenlm==$kenlm_version ${programs[*]}" | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/lmplz" ]; then
+    log "KenLM is up to date"
+    return 0
+  fi
+  if [ -f "$failed" ] && [ "$(cat "$failed")" = "$want" ]; then
+    log "KenLM failed to build earlier (see $build_log); not retrying (remove $failed to retry)"
+    return 0
+  fi
+  log "building KenLM $kenlm_version's ${programs[*]} (about 2 min; log: $build_log)"
+  rm -rf "$dl" && mkdir -p "$dl/build"
+  if "$venv/bin/python" -m pip download -q --no-deps --no-binary :all: --no-build-isolation -d "$dl" \
+       "kenlm==$kenlm_version" >"$build_log" 2>&1 &&
+     tar -xzf "$dl/kenlm-$kenlm_version.tar.gz" -C "$dl" >>"$build_log" 2>&1 &&
+     (cd "$dl/build" && cmake "../kenlm-$kenlm_version" -DCMAKE_BUILD_TYPE=Release &&
+      make -j"$(nproc)" "${programs[@]}") >>"$build_log" 2>&1; then
+    for program in "${programs[@]}"; do
+      install -m 755 "$dl/build/bin/$program" "$venv/bin/$program"
+    done
+    echo "$want" >"$stamp"
+    rm -f "$failed"
+    rm -rf "$dl"
+  else
+    echo "$want" >"$failed"
+    log "WARNING: KenLM did not build ($(tail -n 1 "$build_log")); continuing without it. LM training" \
+        "(steps/make_lm.sh) needs lmplz: install cmake and the boost dev packages of requirements/apt.txt," \
+        "then rerun utils/install.sh; see $build_log"
+  fi
+}
+
 install_k2_venv() {
   [ "$k2" = true ] || return 0
   local stamp=$venv_k2/.phonasr-stamp want py39
@@ -171,5 +212,6 @@ install_k2_venv() {
 install_system_tools
 install_venv
 install_kaldifeat
+install_kenlm
 install_k2_venv
 log "environment ready: $("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)')"
