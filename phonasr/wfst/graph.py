@@ -50,7 +50,13 @@ def count_arcs(fst: kaldifst.StdVectorFst) -> int:
 
 
 def _determinize(fst: kaldifst.StdVectorFst, what: str, max_states: int) -> None:
-    if kaldifst.determinize_star(fst, max_states=max_states):
+    try:
+        stopped = kaldifst.determinize_star(fst, max_states=max_states)
+    except RuntimeError as e:  # kaldifst raises rather than returning the documented flag
+        stopped = "passed" in str(e)
+        if not stopped:
+            raise
+    if stopped:
         raise DeterminizationBlowUp(
             f"determinizing {what} passed {max_states} states: the graph is too large for memory. Usual causes: "
             "a lexicon whose homophones or prefixes lack disambiguation symbols, or a very large LM; prune the LM "

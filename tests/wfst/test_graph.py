@@ -1,0 +1,86 @@
+"""The toy graph: G scores are the ARPA's, no disambiguation symbol survives, homophones and prefixes decode."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import kaldifst
+import pytest
+import torch
+
+from phonasr.decode.wfst import WfstOptions, one_best
+from phonasr.lm.arpa import read_arpa
+from phonasr.wfst.fsts import WordTable
+from phonasr.wfst.graph import DeterminizationBlowUp, load_graph, make_graph_dir, read_graph_info
+from phonasr.wfst.lexicon import Pronunciation, add_disambiguation
+from tests.wfst import toy
+
+SENTENCES = [["a"], ["a", "d"], ["abx", "a", "d"], ["abb", "d", "a"], ["ac", "ac", "ab"], ["d", "d", "d", "a"]]
+
+
+def test_disambiguation_marks_prefixes_and_homophones():
+    marked, largest = add_disambiguation(toy.LEXICON)
+    by_word = {p.word: p.disambig for p in marked}
+    assert by_word == {"a": 1, "ab": 1, "abx": 2, "abb": 0, "ac": 0, "d": 0}
+    assert largest == 2
+
+
+def test_g_scores_equal_the_arpa_scorer(tmp_path):
+    toy.write_graph(tmp_path)
+    lm = read_arpa(tmp_path / "lm.arpa")
+    for words in SENTENCES:
+        assert toy.g_cost(tmp_path, words) == pytest.approx(-lm.sentence_log_prob(words), abs=1e-3), words
+
+
+def test_no_disambiguation_symbol_survives(tmp_path):
+    graph_dir = toy.write_graph(tmp_path)
+    graph, info = load_graph(graph_dir), read_graph_info(graph_dir)
+    words = WordTable.read(graph_dir / "words.txt")
+    ilabels, olabels = set(), set()
+    for state in kaldifst.StateIterator(graph):
+        for arc in kaldifst.ArcIterator(graph, state):
+            ilabels.add(arc.ilabel)
+            olabels.add(arc.olabel)
+    assert max(ilabels) <= info.vocab_size  # token labels are id + 1: #k would be above
+    assert words.disambig_id not in olabels
+    assert info.num_disambig == 2 and info.states == graph.num_states
+
+
+def _peaky(tokens, frames_per_token=3, peak=0.9):
+    """Log-posteriors that spell ``tokens`` (each for a few frames, blanks between)."""
+    tok = toy.tokenizer()
+    path = []
+    for t in tokens:
+        path += [tok.table.id(t)] * frames_per_token + [0]
+    probs = torch.full((len(path), tok.vocab_size), (1 - peak) / (tok.vocab_size - 1))
+    probs[torch.arange(len(path)), torch.tensor(path)] = peak
+    return probs.log()
+
+
+@pytest.mark.parametrize("words", [["a"], ["ab", "d"], ["abb"], ["a", "ac"], ["abx", "a", "d"], ["d", "ab"]])
+def test_homophones_and_prefixes_decode(tmp_path, words):
+    graph_dir = toy.write_graph(tmp_path)
+    table = WordTable.read(graph_dir / "words.txt")
+    hyp = one_best(load_graph(graph_dir), _peaky(toy.spell(words)), WfstOptions(beam=30))
+    decoded = [table.symbols[w] for w in hyp.words]
+    assert toy.spell(decoded) == toy.spell(words)
+    lm = read_arpa(tmp_path / "lm.arpa")
+    readings = itertools.product(*[("ab", "abx") if w in ("ab", "abx") else (w,) for w in words])
+    assert decoded == list(max(readings, key=lm.sentence_log_prob))  # homophones: the one the LM prefers
+
+
+def test_determinization_blow_up_is_a_clear_error(tmp_path):
+    arpa = tmp_path / "lm.arpa"
+    arpa.write_text(toy.ARPA, encoding="utf-8")
+    with pytest.raises(DeterminizationBlowUp, match="raise --max-states"):
+        make_graph_dir(tmp_path / "graph", toy.LEXICON, toy.tokenizer(), "toy", arpa,
+                       WordTable(read_arpa(arpa).vocabulary), max_states=3)
+
+
+def test_lexicon_tokens_must_fit_the_tokenizer(tmp_path):
+    arpa = tmp_path / "lm.arpa"
+    arpa.write_text(toy.ARPA, encoding="utf-8")
+    with pytest.raises(ValueError, match="token table lacks"):
+        make_graph_dir(tmp_path / "graph", [*toy.LEXICON, Pronunciation("d", ("z",))], toy.tokenizer(), "toy",
+                       arpa, WordTable(read_arpa(arpa).vocabulary))
+    assert math.isfinite(read_arpa(arpa).sentence_log_prob(["a"]))
