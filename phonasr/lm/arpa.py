@@ -42,7 +42,7 @@ class ArpaLm:
 
     def word_log_prob(self, context: Sequence[str], word: str) -> float:
         """Natural-log p(word | context); only the last ``order - 1`` words of the context matter."""
-        context = tuple(context[len(context) - self.order + 1:]) if self.order > 1 else ()
+        context = tuple(context[max(len(context) - self.order + 1, 0):]) if self.order > 1 else ()
         backoff = 0.0
         while True:
             entry = self.ngrams.get(context + (word,))

@@ -131,3 +131,21 @@ def test_k2_venv_with_a_current_stamp_but_no_python_is_rebuilt(stub_root, tmp_pa
     _executable(stub_root / ".venv-k2/bin/python", "#!/usr/bin/env bash\nexit 0\n")
     out = _install(stub_root, "--kaldifeat", "false", "--k2", "true", path=path)
     assert out.returncode == 0 and ".venv-k2 is up to date" in out.stderr, out.stderr
+
+
+def test_a_failed_kenlm_build_says_why_and_is_not_retried(stub_root):
+    out = _install(stub_root, "--k2", "false", "--kaldifeat", "false")
+    assert out.returncode == 0, out.stderr
+    assert "building KenLM 0.3.0's lmplz" in out.stderr
+    assert "WARNING: KenLM did not build (ERROR: No matching distribution" in out.stderr, out.stderr
+    assert "environment ready" in out.stderr
+    assert (stub_root / ".venv/.kenlm-failed").is_file() and not (stub_root / ".venv/lmplz").exists()
+    out = _install(stub_root, "--k2", "false", "--kaldifeat", "false")
+    assert out.returncode == 0 and "KenLM failed to build earlier" in out.stderr, out.stderr
+    assert "building KenLM" not in out.stderr
+
+
+def test_kenlm_false_skips_it(stub_root):
+    out = _install(stub_root, "--k2", "false", "--kaldifeat", "false", "--kenlm", "false")
+    assert out.returncode == 0, out.stderr
+    assert "KenLM" not in out.stderr and not (stub_root / ".venv/.kenlm-failed").exists()
