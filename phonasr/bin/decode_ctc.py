@@ -17,27 +17,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 
 from phonasr.decode.ctc import decode_cuts, merge_decoding
 from phonasr.decode.outputs import CTC_RUN_INFO
 from phonasr.decode.references import REF_FIELDS
-from phonasr.utils.cli import str2bool, thread_count
+from phonasr.utils.cli import shard, str2bool, thread_count
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
-
-
-def _shard(value: str) -> Tuple[int, int]:
-    try:
-        job, total = (int(x) for x in value.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard takes J/N (e.g. 2/4), got '{value}'") from None
-    if not 1 <= job <= total:
-        raise argparse.ArgumentTypeError(f"--shard J/N needs 1 <= J <= N, got '{value}'")
-    return job, total
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -56,7 +46,7 @@ def get_parser() -> argparse.ArgumentParser:
                      help="reference: supervision.text or supervision.custom['phones']")
     dec.add_argument("--max-frames", type=int, default=40000,
                      help="padded input frames per batch (batch size x longest utterance)")
-    dec.add_argument("--shard", type=_shard, default=(1, 1), help="J/N: decode cuts J, J+N, ... (1-based)")
+    dec.add_argument("--shard", type=shard, default=(1, 1), help="J/N: decode cuts J, J+N, ... (1-based)")
     dec.add_argument("--on-the-fly-fbank", default=None, metavar="BACKEND",
                      help="compute fbank from the cuts' audio with this backend (auto, kaldifeat, kaldi-native-fbank, "
                           "lhotse) instead of reading stored features; same numbers as steps/make_fbank.sh")

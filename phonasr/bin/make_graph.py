@@ -18,13 +18,13 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
+from phonasr.decode.g2p_lexicon import g2p_lexicon
 from phonasr.lm.arpa import read_arpa
 from phonasr.tokenizers import BpeTokenizer, Tokenizer, load_tokenizer
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
 from phonasr.wfst.fsts import WordTable
-from phonasr.wfst.g2p_lexicon import g2p_lexicon
 from phonasr.wfst.graph import DEFAULT_MAX_STATES, make_graph_dir
 from phonasr.wfst.lexicon import Pronunciation, bpe_lexicon, read_lexicon
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Tuple
 
 
 def str2bool(value: str) -> bool:
@@ -23,3 +24,14 @@ def thread_count(value: str) -> int:
     if count < 0:
         raise argparse.ArgumentTypeError(f"expected 0 (torch's choice) or a positive thread count, got '{value}'")
     return count
+
+
+def shard(value: str) -> Tuple[int, int]:
+    """``--shard J/N`` of a split decoding job: job J (1-based) of N."""
+    try:
+        job, total = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard takes J/N (e.g. 2/4), got '{value}'") from None
+    if not 1 <= job <= total:
+        raise argparse.ArgumentTypeError(f"--shard J/N needs 1 <= J <= N, got '{value}'")
+    return job, total

@@ -1,0 +1,59 @@
+"""steps/decode_wfst.sh on a decode dir's saved log-posteriors: split jobs give one job's files, costs re-rank."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+import torch
+
+from phonasr.decode.outputs import read_hypotheses
+from phonasr.decode.wfst import WfstOptions
+from phonasr.decode.wfst_dir import decode_dir, read_costs, rerank
+from tests.wfst import toy
+
+UTTS = ["u1", "u2", "u3"]
+
+
+@pytest.fixture
+def decoded_input(tmp_path):
+    """A decode dir with logprobs.pt (random posteriors over the toy's tokens) and ref.txt."""
+    in_dir = tmp_path / "decode_in"
+    in_dir.mkdir()
+    g = torch.Generator().manual_seed(7)
+    torch.save({u: torch.log_softmax(2 * torch.randn(12 + i, 5, generator=g), -1) for i, u in enumerate(UTTS)},
+               in_dir / "logprobs.pt")
+    (in_dir / "ref.txt").write_text("".join(f"{u}\ta d\n" for u in UTTS), encoding="utf-8")
+    return in_dir
+
+
+def test_split_jobs_equal_one_job_and_costs_rerank(repo_root, tmp_path, decoded_input):
+    graph = toy.write_graph(tmp_path)
+    decode_dir(decoded_input, graph, tmp_path / "one", WfstOptions(lm_weight=0.7, nbest=5))
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    out = subprocess.run(["bash", "steps/decode_wfst.sh", "--nj", "2", "--lm-weight", "0.7", "--nbest", "5",
+                          decoded_input, graph, tmp_path / "two"], cwd=repo_root, env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    for name in ("hyp.txt", "ref.txt", "nbest.txt", "costs.txt"):
+        assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text(), name
+    hyps, costs = read_hypotheses(tmp_path / "one", 5), read_costs(tmp_path / "one")
+    assert sorted(hyps) == UTTS
+    for utt in UTTS:
+        assert len(hyps[utt]) == len(costs[utt]) == 5
+        for entry, (graph_cost, acoustic) in zip(hyps[utt], costs[utt]):
+            assert entry.log_prob == pytest.approx(-(0.7 * graph_cost + acoustic), abs=1e-3)
+        assert rerank(costs[utt], 0.7) == list(range(5))
+        # a huge LM weight ranks by graph cost alone
+        assert [costs[utt][i][0] for i in rerank(costs[utt], 1e6)] == sorted(c[0] for c in costs[utt])
+
+
+def test_one_best_mode_and_vocabulary_mismatch(tmp_path, decoded_input):
+    graph = toy.write_graph(tmp_path)
+    decode_dir(decoded_input, graph, tmp_path / "best", WfstOptions(), lattice=False)
+    lattice_dir = tmp_path / "lattice"
+    decode_dir(decoded_input, graph, lattice_dir, WfstOptions(nbest=3))
+    assert (tmp_path / "best/hyp.txt").read_text() == (lattice_dir / "hyp.txt").read_text()
+    torch.save({"u1": torch.zeros(4, 7)}, decoded_input / "logprobs.pt")
+    with pytest.raises(ValueError, match="graph .* is over 5 tokens of toy"):
+        decode_dir(decoded_input, graph, tmp_path / "bad", WfstOptions())
