@@ -127,18 +127,18 @@ def mls_rescore_dir(nbest_dir: str | Path, s2p_dir: str | Path, checkpoint: str,
     lines: List[str] = []
     start = time.time()
     for batch in _batches(utts, hyps, max(opts.max_pairs // opts.num_samples, 1)):
-        rows = [(utt, h) for utt in batch for h in hyps[utt] if h.text]
-        marginals = torch.full((len(rows),), -math.inf, dtype=torch.float64)
+        rows = [(utt, h) for utt in batch for h in hyps[utt] if h.text]  # empty y: nothing to sample, -inf
+        marginals: Dict[Tuple[str, int], float] = {}
         if rows:
             s2p = _pad_log_probs([s2p_all[utt] for utt, _ in rows], device)
             g2p_out = _g2p_posteriors(g2p, [h.text for _, h in rows], device)
             targets = [p2g.outputs.encode(h.text) for _, h in rows]
-            marginals = log_marginals(s2p, g2p_out, p2g.model, targets, opts.num_samples, generator).cpu()
-        by_utt: Dict[str, List[Tuple[str, float, float]]] = {utt: [] for utt in batch}
-        for (utt, h), marginal in zip(rows, marginals.tolist()):
-            by_utt[utt].append((h.text, marginal, lm.sentence_log_prob(h.text.split())))
+            estimates = log_marginals(s2p, g2p_out, p2g.model, targets, opts.num_samples, generator).tolist()
+            marginals = {(utt, h.rank): m for (utt, h), m in zip(rows, estimates)}
+        by_utt = {utt: [(h.text, marginals.get((utt, h.rank), -math.inf), lm.sentence_log_prob(h.text.split()))
+                        for h in hyps[utt]] for utt in batch}
         for utt in batch:
-            ranked = sorted(by_utt[utt], key=lambda s: -(s[1] + opts.lm_weight * s[2])) or [("", -math.inf, 0.0)]
+            ranked = sorted(by_utt[utt], key=lambda s: -(s[1] + opts.lm_weight * s[2]))
             decoded.append(DecodedUtterance(utt, refs[utt], [
                 Scored(text, marginal + opts.lm_weight * lm_score) for text, marginal, lm_score in ranked]))
             lines.extend(f"{utt}\t{rank}\t{m:.4f}\t{s:.4f}" for rank, (_, m, s) in enumerate(ranked, start=1))
