@@ -25,6 +25,7 @@ from phonasr.batching.cuts import (
 )
 from phonasr.features.cmvn import FeatureStats, feature_stats
 from phonasr.train.settings import parse_section
+from phonasr.utils.config import ConfigError
 
 if TYPE_CHECKING:
     from phonasr.train.task import Task
@@ -81,7 +82,8 @@ def feature_data(task: Task, seed: int, world_size: int, rank: int) -> TrainingD
     """
     d = feature_data_settings(task.config.get("data"))
     if d.train is None or d.dev is None:
-        raise ValueError("the config needs data.train and data.dev cut manifests")
+        raise ConfigError("the data: section needs train and dev", "name their cut manifests in data.train and "
+                          "data.dev, e.g. data/fbank/pl/cuts_train.jsonl.gz")
     features = CutFeatures(d.on_the_fly_fbank)
     train_cuts, report = load_cuts(parse_manifests(task.train_manifests(d.train)), task.keep_cut, seed, features)
     report.log("train set")
@@ -102,9 +104,9 @@ def train_feature_stats(task: Task, dim: int) -> FeatureStats:
     reads them (stored or on-the-fly fbank): a model trained from scratch normalises its input with these."""
     d = feature_data_settings(task.config.get("data"))
     if d.train is None:
-        raise ValueError("the config needs data.train cut manifests")
+        raise ConfigError("the data: section needs train", "name its cut manifests in data.train")
     if d.cmvn_max_cuts < 1:
-        raise ValueError(f"data.cmvn_max_cuts must be at least 1, got {d.cmvn_max_cuts}")
+        raise ConfigError(f"data.cmvn_max_cuts is {d.cmvn_max_cuts}", "set it to at least 1")
     features = CutFeatures(d.on_the_fly_fbank)
     paths = list(dict.fromkeys(spec.path for spec in parse_manifests(task.train_manifests(d.train))))
     share = max(1, d.cmvn_max_cuts // len(paths))
