@@ -42,7 +42,7 @@ from phonasr.tokenizers import load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.data import train_feature_stats
 from phonasr.train.dev_scoring import GreedyDevScore
-from phonasr.train.settings import parse_section, require_keys
+from phonasr.train.settings import parse_section, require_keys, section_errors
 from phonasr.train.specaugment import SpecAugment
 from phonasr.train.task import Models, Task
 from phonasr.utils.config import ConfigError
@@ -94,7 +94,9 @@ class CtcSettings:
     def from_config(cls, config: Mapping[str, Any]) -> CtcSettings:
         require_keys(config, {"tokenizer_dir": "data/lang_phone",
                               "model": "{type: conformer, preset: tiny}"}, "a ctc task config")
-        if not isinstance(model_config(config["model"]), ConformerConfig):
+        with section_errors("model"):
+            arch = model_config(config["model"])
+        if not isinstance(arch, ConformerConfig):
             raise ConfigError("a ctc task's model must be a conformer: it reads speech features",
                               "set model: {type: conformer, ...}")
         augment = config.get("spec_augment")

@@ -5,9 +5,10 @@ mistake found here is a :class:`~phonasr.utils.config.ConfigError`, which the tr
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
-from typing import Any, Mapping, Optional, Sequence, Type, TypeVar
+from typing import Any, Iterator, Mapping, Optional, Sequence, Type, TypeVar
 
 from phonasr.utils.config import ConfigError
 
@@ -25,8 +26,16 @@ def parse_section(cls: Type[S], section: Optional[Mapping[str, Any]], name: str)
     unknown = sorted(set(section) - set(known))
     if unknown:
         raise ConfigError(f"unknown {name} settings: {', '.join(unknown)}", spelling_fix(unknown, known, name))
-    try:
+    with section_errors(name):
         return cls(**section)
+
+
+@contextlib.contextmanager
+def section_errors(name: str) -> Iterator[None]:
+    """A ValueError raised inside the block, while reading config section ``name``, is a config error: the value
+    it rejects came from that section (e.g. an unknown key of ``model:``, checked by the model factory)."""
+    try:
+        yield
     except ConfigError:
         raise
     except ValueError as e:

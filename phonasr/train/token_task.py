@@ -41,7 +41,7 @@ from phonasr.tokenizers import Tokenizer, load_tokenizer
 from phonasr.train.checkpoint import ModelSpec, load_model_checkpoint, specs_metadata, stored_model
 from phonasr.train.data import TrainingData
 from phonasr.train.dev_scoring import GreedyDevScore
-from phonasr.train.settings import parse_section, require_keys
+from phonasr.train.settings import parse_section, require_keys, section_errors
 from phonasr.train.task import Models, Task
 from phonasr.utils.config import ConfigError
 
@@ -88,7 +88,8 @@ class TokenCtcTask(Task):
         self.inputs: Tokenizer = load_tokenizer(self.input_dir)
         self.outputs: Tokenizer = load_tokenizer(self.output_dir)
         self.model_name = str(config["model_name"])
-        arch = model_config(config["model"])
+        with section_errors("model"):
+            arch = model_config(config["model"])
         if not isinstance(arch, TransformerConfig):
             raise ConfigError("a token_ctc model must be a transformer: it reads token ids, not features",
                               "set model: {type: transformer, ...}")

@@ -15,7 +15,10 @@ from phonasr.utils.config import ConfigError
      "unknown train settings: max_epoch (did you mean max_epochs? known train settings: accum_grad, "),
     ({"task": "ctc", "tokenizer_dir": "data/lang_phone", "train": {"device": "cpu"}},
      "a ctc task config needs model (add model: {type: conformer, preset: tiny})"),
-], ids=["unknown-key", "missing-model"])
+    ({"task": "ctc", "tokenizer_dir": "data/lang_phone", "model": {"type": "conformer", "num_block": 2},
+      "train": {"device": "cpu"}},
+     "unknown conformer model settings ['num_block']; allowed: type, preset, "),
+], ids=["unknown-key", "missing-model", "unknown-model-key"])
 def test_config_mistake_is_one_line_and_exit_status_2(config, expected, tmp_path):
     run = run_train(config, tmp_path / "bad.yaml", tmp_path / "exp")
     assert run.returncode == 2, run.stderr
