@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+import torch
 
 from phonasr.utils.io import load_checkpoint
 from tests.train.train_worker import run_train, train_command, worker_env
@@ -23,7 +24,7 @@ KILL_AFTER_STEP = 4
 
 def resume_config(jsa_corpus: Dict[str, Any]) -> Dict[str, Any]:
     config = copy.deepcopy(jsa_corpus["config"])
-    config["data"]["num_workers"] = 1  # as the recipes load batches: in a worker process
+    config["data"]["num_workers"] = 1  # as the recipes load batches, in a worker process: where the replay hid
     config["train"].update(max_epochs=2, max_steps=0, save_every_steps=1, valid_every_steps=2, keep_best=2,
                            average_best=2)
     return config
@@ -31,7 +32,9 @@ def resume_config(jsa_corpus: Dict[str, Any]) -> Dict[str, Any]:
 
 def kill_after_saved_step(command: list, exp: Path, step: int, timeout: float = 240.0) -> None:
     """Run ``command`` and SIGKILL it as soon as its ``last.pt`` holds step ``step`` or later."""
-    proc = subprocess.Popen(command, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = exp.with_suffix(".stderr")  # a file, not a pipe that a chatty child could fill and block on
+    with open(stderr, "w") as err:
+        proc = subprocess.Popen(command, env=worker_env(), stdout=subprocess.DEVNULL, stderr=err)
     last, seen, deadline = exp / "last.pt", None, time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -45,8 +48,9 @@ def kill_after_saved_step(command: list, exp: Path, step: int, timeout: float = 
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
-        _, stderr = proc.communicate()
-    assert proc.returncode == -signal.SIGKILL, f"the run ended before the kill ({proc.returncode}): {stderr[-3000:]}"
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, \
+        f"the run ended before the kill ({proc.returncode}): {stderr.read_text()[-3000:]}"
 
 
 @pytest.mark.slow
@@ -67,13 +71,9 @@ def test_sigkilled_jsa_run_resumes_on_the_same_trajectory(jsa_corpus, tmp_path):
     assert resumed["step"] == expected["step"] == 6
     assert resumed["task_shared"]["cache"]["utt_ids"] == expected["task_shared"]["cache"]["utt_ids"]
     for key in ("lengths", "phones"):
-        assert torch_equal(resumed["task_shared"]["cache"][key], expected["task_shared"]["cache"][key]), key
+        assert torch.equal(resumed["task_shared"]["cache"][key], expected["task_shared"]["cache"][key]), key
     diffs = {f"{name}.{key}": float((value.double() - resumed["models"][name][key].double()).abs().max())
              for name, params in expected["models"].items() for key, value in params.items()}
     assert max(diffs.values()) == 0.0, sorted(diffs.items(), key=lambda kv: -kv[1])[:5]
     assert [(h["split"], h["step"]) for h in resumed["history"]] == [(h["split"], h["step"]) for h in
                                                                       expected["history"]]
-
-
-def torch_equal(a, b) -> bool:
-    return a.shape == b.shape and bool((a == b).all())
