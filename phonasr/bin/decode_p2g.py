@@ -24,7 +24,7 @@ import sys
 from typing import Optional, Sequence
 
 from phonasr.decode.p2g import decode_s2p_dir
-from phonasr.utils.cli import str2bool
+from phonasr.utils.cli import device_name, str2bool
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -46,7 +46,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-tokens", type=int, default=20000, help="padded input tokens per batch")
     parser.add_argument("--save-logprobs", type=str2bool, default=False,
                         help="true: also write the P2G log-posteriors to logprobs.pt")
-    parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
+    parser.add_argument("--device", default="auto", type=device_name,
+                        help="auto (cuda when present), cpu, cuda, cuda:N")
     return parser
 
 

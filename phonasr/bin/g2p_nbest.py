@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from phonasr.decode.g2p import g2p_pairs
+from phonasr.utils.cli import device_name
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -38,7 +39,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--nbest", type=int, default=4, help="phoneme hypotheses per sentence (<= beam)")
     parser.add_argument("--max-tokens", type=int, default=20000, help="padded input tokens per batch")
     parser.add_argument("--rejects", default=None, help="rejects file (default: OUT with .rejects.tsv)")
-    parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
+    parser.add_argument("--device", default="auto", type=device_name,
+                        help="auto (cuda when present), cpu, cuda, cuda:N")
     return parser
 
 

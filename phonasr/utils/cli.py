@@ -23,3 +23,15 @@ def thread_count(value: str) -> int:
     if count < 0:
         raise argparse.ArgumentTypeError(f"expected 0 (torch's choice) or a positive thread count, got '{value}'")
     return count
+
+
+def device_name(value: str) -> str:
+    """``--device``: auto, cpu, cuda or cuda:N, refused at parse time (one usage line, no traceback) when this
+    machine cannot honour it. The worker passes the name on to :func:`phonasr.utils.device.choose_device`."""
+    from phonasr.utils.device import DeviceUnavailable, choose_device  # torch: only workers that take --device
+
+    try:
+        choose_device(value)
+    except DeviceUnavailable as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
