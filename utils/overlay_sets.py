@@ -16,6 +16,7 @@ overlay does not name gets no overrides. Workers take the lines as ``--set key.s
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -43,14 +44,28 @@ def overrides(section: dict, prefix: str = "") -> list[str]:
     return lines
 
 
+def read_overlay(path: str | Path) -> dict:
+    """The overlay's sections by config name."""
+    with open(path, encoding="utf-8") as f:
+        overlay = yaml.load(f, Loader=OverlayLoader) or {}
+    if not isinstance(overlay, dict) or not all(isinstance(v, dict) for v in overlay.values()):
+        raise ValueError(f"{path}: an overlay maps config names to mappings of the keys that differ")
+    return overlay
+
+
+def overlay_overrides(path: str | Path, name: str) -> list[str]:
+    """The ``key.sub=value`` overrides that the overlay at ``path`` gives config ``name`` (none if it has none)."""
+    return overrides(read_overlay(path).get(name, {}))
+
+
 def main(argv: list[str]) -> None:
     if len(argv) != 2:
         sys.exit(f"usage: {sys.argv[0]} <overlay.yaml> <config name>")
-    with open(argv[0], encoding="utf-8") as f:
-        overlay = yaml.load(f, Loader=OverlayLoader) or {}
-    if not isinstance(overlay, dict) or not all(isinstance(v, dict) for v in overlay.values()):
-        sys.exit(f"{argv[0]}: an overlay maps config names to mappings of the keys that differ")
-    for line in overrides(overlay.get(argv[1], {})):
+    try:
+        lines = overlay_overrides(*argv)
+    except ValueError as e:
+        sys.exit(str(e))
+    for line in lines:
         print(line)
 
 

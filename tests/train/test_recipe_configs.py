@@ -62,17 +62,9 @@ def _name(path: Path) -> str:
     return str(path.relative_to(ROOT / "egs"))
 
 
-def _overlay_lines(overlay: Path, name: str) -> List[str]:
-    import yaml
-
-    with open(overlay, encoding="utf-8") as f:
-        sections = yaml.load(f, Loader=overlay_sets.OverlayLoader) or {}
-    return overlay_sets.overrides(sections.get(name, {}))
-
-
 def load(path: Path, overlay: Optional[Path] = None, facts: bool = True) -> dict:
     """conf/NAME.yaml as a recipe run reads it: with the overlay's keys for NAME, and placeholders for the facts."""
-    lines = _overlay_lines(overlay, path.stem) if overlay else []
+    lines = overlay_sets.overlay_overrides(overlay, path.stem) if overlay else []
     cfg = load_config(path, lines)
     for fact in FACTS if facts else ():
         *sections, key = fact.split(".")
@@ -122,11 +114,9 @@ def test_no_yaml_names_a_language_a_lang_dir_or_a_manifest(path):
 def test_overlays_hold_only_keys_that_differ_and_no_facts(overlay):
     import yaml
 
-    with open(overlay, encoding="utf-8") as f:
-        sections = yaml.load(f, Loader=overlay_sets.OverlayLoader)
-    for name in sections:
+    for name in overlay_sets.read_overlay(overlay):
         base = load_config(overlay.parent / f"{name}.yaml")  # a section names a config of the recipe
-        for line in _overlay_lines(overlay, name):
+        for line in overlay_sets.overlay_overrides(overlay, name):
             key, value = line.split("=", 1)
             assert not any(key == fact or key.startswith(fact + ".") for fact in FACTS), f"{name}: {key}"
             node = base
@@ -138,9 +128,9 @@ def test_overlays_hold_only_keys_that_differ_and_no_facts(overlay):
 def test_overlay_merges_sections_and_replaces_only_when_told(tmp_path):
     overlay = tmp_path / "o.yaml"
     overlay.write_text("a:\n  optim: {lr: 2.0e-3, betas: [0.9, 0.98]}\n  languages: !replace {pl: {minutes: 3}}\n")
-    assert _overlay_lines(overlay, "a") == ["optim.lr=0.002", "optim.betas=[0.9, 0.98]",
+    assert overlay_sets.overlay_overrides(overlay, "a") == ["optim.lr=0.002", "optim.betas=[0.9, 0.98]",
                                             "languages={pl: {minutes: 3}}"]
-    assert _overlay_lines(overlay, "b") == []
+    assert overlay_sets.overlay_overrides(overlay, "b") == []
 
 
 def _model_names(cfg: Dict[str, Any]) -> List[str]:
