@@ -261,8 +261,11 @@ class ResumableSampler(torch.utils.data.Sampler):
             yield batch
 
     def __iter__(self) -> Iterator[CutSet]:
+        # A generator, so the skip is taken when batches are first drawn, not when iter() is called: a DataLoader
+        # with workers calls iter() on its sampler twice and draws only from the second iterator, and an eager
+        # iter() would spend the skip on the first and resume the epoch from its start.
         skip, self._skip = self._skip, 0
-        return itertools.islice(rank_share(self._stream(), self.world_size, self.rank), skip, None)
+        yield from itertools.islice(rank_share(self._stream(), self.world_size, self.rank), skip, None)
 
     def settings(self) -> Dict[str, Any]:
         """What must match for a resumed run to see the same batches."""

@@ -21,6 +21,7 @@ from typing import List, Optional, Sequence
 from phonasr.decode.g2p_lexicon import g2p_lexicon
 from phonasr.lm.arpa import read_arpa
 from phonasr.tokenizers import BpeTokenizer, Tokenizer, load_tokenizer
+from phonasr.utils.cli import device_name
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -41,7 +42,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--g2p-beam", type=int, default=16, help="G2P prefix beam width")
     parser.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES,
                         help="stop determinization past this many states (a blow-up) with an error")
-    parser.add_argument("--device", default="auto", help="for the G2P: auto, cpu, cuda")
+    parser.add_argument("--device", default="auto", type=device_name,
+                        help="for the G2P: auto (cuda when present), cpu, cuda, cuda:N")
     return parser
 
 

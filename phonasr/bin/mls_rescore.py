@@ -16,6 +16,7 @@ import sys
 from typing import Optional, Sequence
 
 from phonasr.decode.mls import MlsOptions, mls_rescore_dir
+from phonasr.utils.cli import device_name
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -35,7 +36,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-pairs", type=int, default=4096, help="(hypothesis, sample) pairs per batch")
     parser.add_argument("--p2g-model", default=None, help="P2G model in the checkpoint (default: p2g)")
     parser.add_argument("--g2p-model", default=None, help="G2P model in the checkpoint (default: g2p)")
-    parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
+    parser.add_argument("--device", default="auto", type=device_name,
+                        help="auto (cuda when present), cpu, cuda, cuda:N")
     return parser
 
 

@@ -46,7 +46,7 @@ class MISResult:
     inflate the acceptance rate by up to 1/K, most of all in restart mode where every chain starts afresh.
     """
 
-    states: List[Optional[List[int]]]  # final state per utterance (None: no feasible state was ever seen)
+    states: List[Optional[List[int]]]  # final state per utterance (None: the chain ends without a feasible state)
     accepted: List[int]  # proposals that passed the accept test, per utterance
     tested: List[int]  # proposals put to the accept test (offered while the chain held a feasible state)
     initialised: List[bool]  # whether the chain took a first state without a test this time
@@ -87,7 +87,8 @@ def run_chains(states: Sequence[Optional[Sequence[int]]], proposals: Sequence[Se
 
     Args:
         states: current state per utterance (the cached sample), or None to start a new chain; a state that has
-            become infeasible is replaced by the first feasible proposal.
+            become infeasible is replaced by the first feasible proposal, and without one the chain ends with no
+            state (None), like a new chain that found none.
         proposals: per utterance, the candidates drawn from q(h|y) (any number each; K in JSA).
         score: gives the log-likelihoods of (utterance index, candidate) rows; called exactly once.
         generator: the source of the uniform numbers of the accept tests (reproducible runs).
@@ -154,7 +155,10 @@ def run_chains(states: Sequence[Optional[Sequence[int]]], proposals: Sequence[Se
         tested += (offered[:, k] & has_state).long()
         initialised |= accept & ~has_state
 
-    new_states = [row_seqs[r] if r >= 0 else None for r in current_row.tolist()]
+    # A chain whose state is still infeasible (a cached state the models now give zero probability, and no feasible
+    # proposal) has no state: training on it would fit the models to a sequence they cannot produce.
+    feasible_now = torch.isfinite(current_log_w).tolist()
+    new_states = [row_seqs[r] if r >= 0 and ok else None for r, ok in zip(current_row.tolist(), feasible_now)]
     infeasible = (offered & ~torch.isfinite(proposal_log_w)).sum(dim=1)
     changed = [(s is None) != (n is None) or (s is not None and list(s) != n) for s, n in zip(states, new_states)]
     return MISResult(states=new_states, accepted=accepted.tolist(), tested=tested.tolist(),

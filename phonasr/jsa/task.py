@@ -43,6 +43,7 @@ from phonasr.scoring.error_rate import ErrorCounts, align_tokens, tokenize
 from phonasr.tokenizers import load_tokenizer
 from phonasr.train.settings import parse_section
 from phonasr.train.task import Models, PlotPanel, Task
+from phonasr.utils.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ class JsaTask(Task):
         dirs = dict(config.get("tokenizers") or {})
         missing = [k for k in ("phone", "bpe", "char") if not dirs.get(k)]
         if missing:
-            raise ValueError(f"a jsa config needs tokenizers.{{phone,bpe,char}} lang dirs; missing: {missing}")
+            raise ConfigError(f"a jsa config needs tokenizers.{{phone,bpe,char}}; missing: {', '.join(missing)}",
+                              "name the three lang dirs, e.g. tokenizers: {phone: data/lang_phone_pl, "
+                              "bpe: data/lang_bpe500_pl, char: data/lang_char_pl}")
         self.tokenizer_dirs = {k: str(dirs[k]) for k in ("phone", "bpe", "char")}
         self.tokenizers = {k: load_tokenizer(d) for k, d in self.tokenizer_dirs.items()}
         self.phones, self.bpe, self.chars = (self.tokenizers[k] for k in ("phone", "bpe", "char"))
@@ -100,7 +103,8 @@ class JsaTask(Task):
             for utt, units in read_labelled_subset(self.settings.labelled).items():
                 self.true_phones[utt] = self._encode(self.phones, units, utt, "true phonemes")
         elif self.settings.labelled_weight > 1:
-            raise ValueError("jsa.labelled_weight > 1 needs jsa.labelled, the labelled-subset manifest")
+            raise ConfigError("jsa.labelled_weight > 1 needs jsa.labelled",
+                              "name the labelled-subset cut manifest in jsa.labelled, or drop labelled_weight")
         self.model_configs: Dict[str, Dict[str, Any]] = {}  # the architectures of the init checkpoints
         self._pending_init: Dict[str, Dict[str, torch.Tensor]] = {}
 
@@ -132,7 +136,9 @@ class JsaTask(Task):
         if isinstance(entry, Mapping):
             return str(entry.get("checkpoint")), entry.get("model_name")
         if not entry:
-            raise ValueError(f"a jsa config needs init.{name}: the checkpoint the {name.upper()} starts from")
+            raise ConfigError(f"a jsa config needs init.{name}",
+                              f"name the checkpoint the {name.upper()} starts from, e.g. init.{name}: "
+                              f"exp/{name}/final.pt")
         return str(entry), None
 
     def build_models(self) -> Models:

@@ -42,9 +42,10 @@ from phonasr.scoring.error_rate import METRICS
 from phonasr.tokenizers import load_tokenizer
 from phonasr.train.data import train_feature_stats
 from phonasr.train.dev_scoring import GreedyDevScore
-from phonasr.train.settings import parse_section
+from phonasr.train.settings import parse_section, require_keys, section_errors
 from phonasr.train.specaugment import SpecAugment
 from phonasr.train.task import Models, Task
+from phonasr.utils.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +92,13 @@ class CtcSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CtcSettings:
-        missing = [k for k in ("tokenizer_dir", "model") if not config.get(k)]
-        if missing:
-            raise ValueError(f"a ctc task config needs {' and '.join(missing)}")
-        if not isinstance(model_config(config["model"]), ConformerConfig):
-            raise ValueError("a ctc task's model must be {type: conformer, ...}: it reads speech features")
+        require_keys(config, {"tokenizer_dir": "data/lang_phone",
+                              "model": "{type: conformer, preset: tiny}"}, "a ctc task config")
+        with section_errors("model"):
+            arch = model_config(config["model"])
+        if not isinstance(arch, ConformerConfig):
+            raise ConfigError("a ctc task's model must be a conformer: it reads speech features",
+                              "set model: {type: conformer, ...}")
         augment = config.get("spec_augment")
         settings = cls(tokenizer_dir=str(config["tokenizer_dir"]), model=dict(config["model"]),
                        target_field=config.get("target_field", "phones"), dev_metric=config.get("dev_metric") or "",
@@ -103,12 +106,14 @@ class CtcSettings:
                        spec_augment=parse_section(SpecAugment, augment, "spec_augment") if augment else None,
                        init=parse_section(InitSettings, config.get("init"), "init"))
         if settings.target_field not in TARGET_FIELDS:
-            raise ValueError(f"target_field must be one of {', '.join(TARGET_FIELDS)}, not '{settings.target_field}'")
+            raise ConfigError(f"target_field '{settings.target_field}' is not one of {', '.join(TARGET_FIELDS)}",
+                              "target_field: phones for an S2P, text for a subword model")
         settings.dev_metric = settings.dev_metric or ("per" if settings.target_field == "phones" else "wer")
         if settings.dev_metric not in METRICS:
-            raise ValueError(f"dev_metric must be one of {', '.join(METRICS)}, not '{settings.dev_metric}'")
+            raise ConfigError(f"dev_metric '{settings.dev_metric}' is unknown", f"use one of {', '.join(METRICS)}")
         if settings.ctc_backend not in CTC_BACKENDS:
-            raise ValueError(f"ctc_backend must be one of {', '.join(CTC_BACKENDS)}, not '{settings.ctc_backend}'")
+            raise ConfigError(f"ctc_backend '{settings.ctc_backend}' is unknown",
+                              f"use one of {', '.join(CTC_BACKENDS)}")
         return settings
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol
 
 from lhotse import CutSet
+from lhotse.cut import Cut
 
 from phonasr.batching.cuts import (
     Batch,
@@ -25,6 +26,7 @@ from phonasr.batching.cuts import (
 )
 from phonasr.features.cmvn import FeatureStats, feature_stats
 from phonasr.train.settings import parse_section
+from phonasr.utils.config import ConfigError
 
 if TYPE_CHECKING:
     from phonasr.train.task import Task
@@ -73,20 +75,48 @@ def feature_data_settings(section: Optional[Mapping[str, Any]]) -> FeatureDataSe
     return parse_section(FeatureDataSettings, section, "data")
 
 
+class UntrainableCount:
+    """A ``keep`` predicate for :func:`load_cuts` that keeps every cut and records those ``trainable`` rejects.
+
+    The dev set chooses the best checkpoints, so it must be the whole of ``data.dev``, like the test sets that
+    decoding scores in full: a cut too short for its target still gets a hypothesis and counts in the error rate
+    (its errors included), it only has no finite dev loss.
+    """
+
+    def __init__(self, trainable: Callable[[Cut], bool], max_examples: int = 10) -> None:
+        self.trainable = trainable
+        self.max_examples = max_examples
+        self.count = 0
+        self.examples: List[str] = []
+
+    def __call__(self, cut: Cut) -> bool:
+        if not self.trainable(cut):
+            self.count += 1
+            if len(self.examples) < self.max_examples:
+                self.examples.append(cut.id)
+        return True
+
+
 def feature_data(task: Task, seed: int, world_size: int, rank: int) -> TrainingData:
     """Duration-bucketed batches of the ``data.train`` / ``data.dev`` cut manifests.
 
     The task may rewrite the training manifests (:meth:`Task.train_manifests`, e.g. JSA's oversampled labelled
-    subset) and reject cuts it cannot learn from (:meth:`Task.keep_cut`, counted and logged).
+    subset) and reject training cuts it cannot learn from (:meth:`Task.keep_cut`, counted and logged). The dev set
+    is scored whole: its cuts that ``keep_cut`` rejects are counted and logged, not dropped (:class:`UntrainableCount`).
     """
     d = feature_data_settings(task.config.get("data"))
     if d.train is None or d.dev is None:
-        raise ValueError("the config needs data.train and data.dev cut manifests")
+        raise ConfigError("the data: section needs train and dev", "name their cut manifests in data.train and "
+                          "data.dev, e.g. data/fbank/pl/cuts_train.jsonl.gz")
     features = CutFeatures(d.on_the_fly_fbank)
     train_cuts, report = load_cuts(parse_manifests(task.train_manifests(d.train)), task.keep_cut, seed, features)
     report.log("train set")
-    dev_cuts, dev_report = load_cuts(parse_manifests(d.dev), task.keep_cut, seed, features)
-    dev_report.log("dev set")
+    untrainable_dev = UntrainableCount(task.keep_cut)
+    dev_cuts, dev_report = load_cuts(parse_manifests(d.dev), untrainable_dev, seed, features)
+    examples = f" (e.g. {', '.join(untrainable_dev.examples)})" if untrainable_dev.examples else ""
+    log.info("dev set: %d cuts (%.2f h), all scored; %d untrainable ones (too short for their target, or without "
+             "one) count in the error rate but have no dev loss%s", dev_report.kept, dev_report.kept_hours,
+             untrainable_dev.count, examples)
     log.info("features: %s", features.describe())
     sampler = ResumableSampler(make_sampler(train_cuts, d.max_duration, shuffle=True, num_buckets=d.num_buckets,
                                             seed=seed), world_size=world_size, rank=rank)
@@ -102,9 +132,9 @@ def train_feature_stats(task: Task, dim: int) -> FeatureStats:
     reads them (stored or on-the-fly fbank): a model trained from scratch normalises its input with these."""
     d = feature_data_settings(task.config.get("data"))
     if d.train is None:
-        raise ValueError("the config needs data.train cut manifests")
+        raise ConfigError("the data: section needs train", "name its cut manifests in data.train")
     if d.cmvn_max_cuts < 1:
-        raise ValueError(f"data.cmvn_max_cuts must be at least 1, got {d.cmvn_max_cuts}")
+        raise ConfigError(f"data.cmvn_max_cuts is {d.cmvn_max_cuts}", "set it to at least 1")
     features = CutFeatures(d.on_the_fly_fbank)
     paths = list(dict.fromkeys(spec.path for spec in parse_manifests(task.train_manifests(d.train))))
     share = max(1, d.cmvn_max_cuts // len(paths))

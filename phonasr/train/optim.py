@@ -9,6 +9,9 @@ from typing import Any, Mapping
 
 import torch
 
+from phonasr.train.settings import spelling_fix
+from phonasr.utils.config import ConfigError
+
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 
@@ -17,11 +20,12 @@ def build_optimizer(models: Mapping[str, torch.nn.Module], cfg: Mapping[str, Any
     cfg = dict(cfg)
     name = cfg.pop("name", "adamw")
     if name not in _OPTIMIZERS:
-        raise ValueError(f"optim.name must be one of {', '.join(_OPTIMIZERS)}, not '{name}'")
+        raise ConfigError(f"unknown optim.name '{name}'", f"use one of {', '.join(_OPTIMIZERS)}")
     lr = cfg.pop("lr", 1e-3)
     unknown = set(cfg) - {"betas", "eps", "weight_decay"}
     if unknown:
-        raise ValueError(f"unknown optim settings: {', '.join(sorted(unknown))}")
+        raise ConfigError(f"unknown optim settings: {', '.join(sorted(unknown))}",
+                          spelling_fix(sorted(unknown), ["betas", "eps", "lr", "name", "weight_decay"], "optim"))
     if "betas" in cfg:
         cfg["betas"] = tuple(float(b) for b in cfg["betas"])
     groups = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Optional, Protocol
 
+from phonasr.utils.config import ConfigError
+
 
 def _improved(value: float, best: Optional[float], min_delta: float) -> bool:
     """Lower is better for every metric the trainer tracks (losses, error rates)."""
@@ -97,9 +99,9 @@ def build_schedule(cfg: Dict[str, Any]) -> LrSchedule:
             return NoamSchedule(**cfg)
         if name == "plateau":
             return PlateauSchedule(**cfg)
-    except TypeError as e:
-        raise ValueError(f"schedule '{name}': {e}") from e
-    raise ValueError(f"schedule.name must be noam or plateau, not '{name}'")
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"schedule '{name}': {e}", "fix the schedule: section") from e
+    raise ConfigError(f"unknown schedule.name '{name}'", "use noam or plateau")
 
 
 class EarlyStopping:

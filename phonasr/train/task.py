@@ -21,6 +21,7 @@ from lhotse.cut import Cut
 from phonasr.batching.cuts import Batch
 from phonasr.train.data import TrainingData, feature_data
 from phonasr.train.distributed import DistContext
+from phonasr.utils.config import ConfigError
 
 Models = Dict[str, torch.nn.Module]
 #: a panel of ``curves.png``: its title and the (split, statistic) series it draws, e.g.
@@ -124,12 +125,14 @@ def build_task(config: Mapping[str, Any], device: torch.device) -> Task:
     """Instantiate the task the config names (``task: ctc`` or ``task: package.module:ClassName``)."""
     name = config.get("task")
     if not name:
-        raise ValueError(f"the config must name a task: one of {', '.join(TASKS)} or package.module:ClassName")
+        raise ConfigError("the config names no task", f"add task: one of {', '.join(TASKS)} or "
+                          "package.module:ClassName")
     target = TASKS.get(name, name)
     if ":" not in target:
-        raise ValueError(f"unknown task '{name}': use one of {', '.join(TASKS)} or package.module:ClassName")
+        raise ConfigError(f"unknown task '{name}'", f"use one of {', '.join(TASKS)} or package.module:ClassName")
     module_name, class_name = target.split(":", 1)
     cls = getattr(importlib.import_module(module_name), class_name, None)
     if cls is None or not (isinstance(cls, type) and issubclass(cls, Task)):
-        raise ValueError(f"task '{name}': {target} is not a phonasr.train.task.Task subclass")
+        raise ConfigError(f"task '{name}': {target} is not a phonasr.train.task.Task subclass",
+                          f"name one, or use one of {', '.join(TASKS)}")
     return cls(config, device)

@@ -41,8 +41,9 @@ from phonasr.models.stored import ModelSpec, load_model_checkpoint, specs_metada
 from phonasr.tokenizers import Tokenizer, load_tokenizer
 from phonasr.train.data import TrainingData
 from phonasr.train.dev_scoring import GreedyDevScore
-from phonasr.train.settings import parse_section
+from phonasr.train.settings import parse_section, require_keys, section_errors
 from phonasr.train.task import Models, Task
+from phonasr.utils.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +79,20 @@ class PairFilterReport:
 class TokenCtcTask(Task):
     def __init__(self, config: Mapping[str, Any], device: torch.device) -> None:
         super().__init__(config, device)
-        missing = [k for k in ("input_tokenizer", "output_tokenizer", "model_name", "model") if not config.get(k)]
-        if missing:
-            raise ValueError(f"a token_ctc config needs {', '.join(missing)}")
+        require_keys(config, {"input_tokenizer": "data/lang_phone",
+                              "output_tokenizer": "data/lang_bpe500",
+                              "model_name": "p2g",
+                              "model": "{type: transformer, preset: tiny, upsample: 2}"}, "a token_ctc config")
         self.input_dir = str(config["input_tokenizer"])
         self.output_dir = str(config["output_tokenizer"])
         self.inputs: Tokenizer = load_tokenizer(self.input_dir)
         self.outputs: Tokenizer = load_tokenizer(self.output_dir)
         self.model_name = str(config["model_name"])
-        arch = model_config(config["model"])
+        with section_errors("model"):
+            arch = model_config(config["model"])
         if not isinstance(arch, TransformerConfig):
-            raise ValueError("a token_ctc model must be {type: transformer, ...}: it reads token ids, not features")
+            raise ConfigError("a token_ctc model must be a transformer: it reads token ids, not features",
+                              "set model: {type: transformer, ...}")
         self.upsample = arch.upsample
         self.length_margin: Optional[int] = config.get("length_margin")
         self.ctc_backend = config.get("ctc_backend", "auto")
@@ -122,7 +126,8 @@ class TokenCtcTask(Task):
     def build_data(self, seed: int, world_size: int, rank: int) -> TrainingData:
         d = parse_section(PairDataSettings, self.config.get("data"), "data")
         if d.train is None or d.dev is None:
-            raise ValueError("the config needs data.train and data.dev pair files (utt_id<TAB>input<TAB>output)")
+            raise ConfigError("the data: section needs train and dev",
+                              "name their pair files (utt_id<TAB>input<TAB>output) in data.train and data.dev")
         train, report = self._filter(self._read(d.train, d.reverse))
         report.log("train set", self.length_margin)
         dev = self._read(d.dev, d.reverse)

@@ -74,6 +74,10 @@ class TrainSettings:
     max_bad_batches: int = 10        # consecutive non-finite batches before aborting
     find_unused_parameters: bool = False  # DDP: set when a task does not use every model in every step
 
+    def __post_init__(self) -> None:
+        if self.amp_dtype not in ("float16", "bfloat16"):
+            raise ValueError(f"train.amp_dtype must be float16 or bfloat16, not '{self.amp_dtype}'")
+
 
 def average_stats(stats: Sequence[Mapping[str, float]]) -> Dict[str, float]:
     """Mean of each statistic over the batches that reported it (a batch without labelled utterances has no
@@ -112,8 +116,6 @@ class Trainer:
         self.amp = s.amp and self.device.type == "cuda"
         if s.amp and not self.amp:
             log.info("AMP requested but training runs on %s: using float32", self.device)
-        if s.amp_dtype not in ("float16", "bfloat16"):
-            raise ValueError("train.amp_dtype must be float16 or bfloat16")
 
         set_seed(self.seed)  # identical initial models on every rank
         self.task = build_task(self.config, self.device)

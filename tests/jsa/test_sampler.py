@@ -75,6 +75,16 @@ def test_infeasible_candidates_are_never_accepted():
     assert len(calls) == 1, "all candidates of all utterances are scored in one call"
 
 
+def test_an_infeasible_state_without_a_feasible_proposal_is_no_state():
+    """A cached state the models now give zero probability (-inf or NaN) must not come back as the chain's
+    sample: the task would train all three models on it and count the chain as holding a state."""
+    score = _const_score({(1,): 0.0, (2,): float("-inf"), (3,): math.nan}, [])
+    result = run_chains(states=[[2], [3], [1]], proposals=[[[3], [2]], [[2]], [[2]]], score=score)
+    assert result.states == [None, None, [1]]
+    assert result.initialised == [False, False, False] and result.tested == [0, 0, 1]
+    assert result.changed == [True, True, False]
+
+
 def test_candidates_are_scored_once_per_utterance():
     calls: list = []
     score = _const_score({(1,): 0.0, (2,): 0.0}, calls)

@@ -76,6 +76,18 @@ def step_calls(monkeypatch) -> List[Dict]:
     return calls
 
 
+def test_a_chain_left_without_a_feasible_state_trains_on_nothing_and_is_counted(jsa_corpus, step_calls):
+    """A margin no candidate meets makes every proposal and the cached state of pl-003 infeasible: that state
+    is no sample to train on, the chain counts in ``no_state`` like the two new chains that found none."""
+    config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], length_margin=1000))
+    task, models = _task_and_models(config)
+    task.cache.update([("pl-003", [1, 2])])
+    _, stats, _ = task.compute_loss(models, _batch(jsa_corpus, ["pl-003", "pl-004", "pl-005"]))
+    assert step_calls[0]["out"].result.states == [None, None, None]
+    assert stats["no_state"] == 3.0 and stats["chain_init"] == 0.0
+    assert task.cache.get("pl-003") == [1, 2] and "pl-004" not in task.cache
+
+
 @pytest.mark.parametrize("cache", ["persistent", "restart"])
 def test_second_visit_starts_from_the_cache(jsa_corpus, step_calls, cache):
     config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], cache=cache))
@@ -92,6 +104,8 @@ def test_second_visit_starts_from_the_cache(jsa_corpus, step_calls, cache):
 
 
 def test_chain_statistics_measure_against_the_cache_before_the_step(jsa_corpus, step_calls):
+    torch.manual_seed(1)  # the proposals come from the global generator: whether a chain moves must not depend on
+    #                       which tests ran before
     task, models = _task_and_models(jsa_corpus["config"])
     batch = _batch(jsa_corpus, ["pl-000", "pl-003", "pl-004"])  # pl-000 is labelled
     task.compute_loss(models, batch)

@@ -1,6 +1,9 @@
 """The phoneme CTC task with the real tokenizer, Conformer and CTC loss: filtering, loss, validation, remap."""
 from __future__ import annotations
 
+import logging
+import math
+
 import pytest
 import torch
 from lhotse import CutSet
@@ -39,6 +42,22 @@ def test_filters_short_cuts_and_validates(tmp_path, feature_corpus):
     with torch.no_grad():
         metrics = task.validate(models, make_loader(make_sampler(dev, 3.0, False, 2, 0), 0, 0))
     assert metrics["utts"] == 8 and metrics["error_rate"] > 0 and metrics["loss"] > 0
+
+
+def test_dev_set_is_scored_whole_with_its_untrainable_cuts_logged(tmp_path, feature_corpus, caplog):
+    """The dev set that picks the best checkpoints is scored in full, as test sets are: the 3 cuts too short for
+    their target are logged, decoded and counted in the error rate (they only lack a finite dev loss)."""
+    caplog.set_level(logging.INFO)
+    data = {"train": feature_corpus["train"][0], "dev": feature_corpus["train"][0], "num_buckets": 2,
+            "num_workers": 0}
+    task = CtcTask(ctc_config(tmp_path, UNITS, data=data), torch.device("cpu"))
+    loaders = task.build_data(seed=0, world_size=1, rank=0)
+    short = ", ".join(feature_corpus["short_ids"])
+    assert "dev set: 27 cuts (" in caplog.text and "3 untrainable ones (too short" in caplog.text
+    assert f"(e.g. {short})" in caplog.text
+    with torch.no_grad():
+        metrics = task.validate(task.build_models(), loaders.dev_loader)
+    assert metrics["utts"] == 27 and metrics["infeasible"] == 3 and math.isfinite(metrics["loss"])
 
 
 def test_model_from_scratch_normalises_with_its_training_features(tmp_path, feature_corpus):

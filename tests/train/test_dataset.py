@@ -5,7 +5,7 @@ import pytest
 from lhotse import CutSet
 from lhotse.dataset import DynamicBucketingSampler
 
-from phonasr.batching.cuts import FeatureBatchDataset, ResumableSampler, make_sampler, rank_share
+from phonasr.batching.cuts import FeatureBatchDataset, ResumableSampler, make_loader, make_sampler, rank_share
 
 
 def test_repeated_cuts_keep_their_utterance_ids(feature_corpus):
@@ -46,3 +46,15 @@ def test_ranks_share_one_batch_stream_evenly_and_resume_inside_it(feature_corpus
     assert epoch(2, 1, skip=2) == rank1[2:]
     with pytest.raises(ValueError, match="world_size=1"):  # lhotse must not split the stream a second time
         ResumableSampler(DynamicBucketingSampler(cuts, max_duration=4.0, world_size=2, rank=0), 2, 0)
+
+
+def test_a_loader_with_workers_resumes_after_the_skipped_batches(feature_corpus):
+    """A DataLoader with workers calls iter() on its sampler twice and draws from the second iterator: the skip
+    of a resumed epoch must survive the first call (it once did not, and a killed run replayed its epoch)."""
+    cuts = CutSet.from_file(feature_corpus["train"][0])
+    sampler = ResumableSampler(make_sampler(cuts, 4.0, True, 2, seed=5))
+    loader = make_loader(sampler, num_workers=1, seed=5)
+    sampler.start_epoch(2)
+    whole = [batch["cut_ids"] for batch in loader]
+    sampler.start_epoch(2, skip_batches=2)
+    assert len(whole) > 2 and [batch["cut_ids"] for batch in loader] == whole[2:]
