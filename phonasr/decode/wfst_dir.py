@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 from phonasr.decode.outputs import LOGPROBS, DecodedUtterance, Scored, merge_shards, read_references, write_decode_dir
 from phonasr.decode.wfst import WfstHypothesis, WfstOptions, nbest, one_best
@@ -90,22 +90,3 @@ def merge_decoding(in_dir: str | Path, out_dir: str | Path, shard_dirs: Sequence
             raise FileNotFoundError(f"{path} is missing: decoding job of {shard} did not finish; see its log")
         lines.extend(path.read_text(encoding="utf-8").splitlines())
     _write_costs(Path(out_dir) / COSTS, lines)
-
-
-def read_costs(decode_dir: str | Path) -> Dict[str, List[tuple[float, float]]]:
-    """Utterance -> (graph, acoustic) per n-best rank, best first."""
-    path = Path(decode_dir) / COSTS
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; decode with steps/decode_wfst.sh")
-    costs: Dict[str, List[tuple[float, float]]] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        fields = line.split("\t")
-        if len(fields) != 4:
-            raise ValueError(f"{path}:{lineno}: expected utt<TAB>rank<TAB>graph<TAB>acoustic, got {line[:80]!r}")
-        costs.setdefault(fields[0], []).append((float(fields[2]), float(fields[3])))
-    return costs
-
-
-def rerank(costs: Sequence[tuple[float, float]], lm_weight: float) -> List[int]:
-    """Ranks (0-based) of an utterance's n-best, best first, under another LM weight."""
-    return sorted(range(len(costs)), key=lambda i: lm_weight * costs[i][0] + costs[i][1])

@@ -9,7 +9,8 @@ import torch
 
 from phonasr.decode.outputs import read_hypotheses
 from phonasr.decode.wfst import WfstOptions
-from phonasr.decode.wfst_dir import decode_dir, read_costs, rerank
+from phonasr.decode.weights import best_texts, read_candidates
+from phonasr.decode.wfst_dir import decode_dir
 from tests.wfst import toy
 
 UTTS = ["u1", "u2", "u3"]
@@ -37,15 +38,17 @@ def test_split_jobs_equal_one_job_and_costs_rerank(repo_root, tmp_path, decoded_
     assert out.returncode == 0, out.stderr
     for name in ("hyp.txt", "ref.txt", "nbest.txt", "costs.txt"):
         assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text(), name
-    hyps, costs = read_hypotheses(tmp_path / "one", 5), read_costs(tmp_path / "one")
-    assert sorted(hyps) == UTTS
+    hyps, candidates = read_hypotheses(tmp_path / "one", 5), read_candidates(tmp_path / "one", "wfst")
+    assert sorted(hyps) == sorted(candidates) == UTTS
     for utt in UTTS:
-        assert len(hyps[utt]) == len(costs[utt]) == 5
-        for entry, (graph_cost, acoustic) in zip(hyps[utt], costs[utt]):
-            assert entry.log_prob == pytest.approx(-(0.7 * graph_cost + acoustic), abs=1e-3)
-        assert rerank(costs[utt], 0.7) == list(range(5))
-        # a huge LM weight ranks by graph cost alone
-        assert [costs[utt][i][0] for i in rerank(costs[utt], 1e6)] == sorted(c[0] for c in costs[utt])
+        assert len(hyps[utt]) == len(candidates[utt]) == 5
+        for entry, candidate in zip(hyps[utt], candidates[utt]):
+            assert entry.text == candidate.text
+            assert entry.log_prob == pytest.approx(candidate.score(0.7), abs=1e-3)
+    assert best_texts(candidates, 0.7) == {utt: hyps[utt][0].text for utt in UTTS}
+    # a huge LM weight ranks by the graph cost (the lm part) alone
+    for utt, text in best_texts(candidates, 1e6).items():
+        assert text == max(candidates[utt], key=lambda c: c.lm).text
 
 
 def test_one_best_mode_and_vocabulary_mismatch(tmp_path, decoded_input):
