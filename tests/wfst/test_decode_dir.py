@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from phonasr.decode.outputs import read_hypotheses
-from phonasr.decode.wfst import WfstOptions
 from phonasr.decode.weights import best_texts, read_candidates
+from phonasr.decode.wfst import WfstOptions
 from phonasr.decode.wfst_dir import decode_dir
 from tests.wfst import toy
 
