@@ -11,11 +11,11 @@ device=auto
 help_message="Usage: $0 [options] <token-lang-dir> <lm.arpa> <out-dir>
  e.g.: $0 data/lang_bpe500_pl data/lm_pl/lm.arpa exp/graph_bpe500_pl                        # BPE TLG
        $0 --lexicon g2p --g2p exp/jsa/final.pt data/lang_phone_pl data/lm_pl/lm.arpa exp/graph_phone_g2p
-       $0 --lexicon data/lexicon_pl.txt data/lang_phone_pl data/lm_pl/lm.arpa exp/graph_phone_lexicon
+       $0 --lexicon espeak data/lang_phone_pl data/lm_pl/lm.arpa exp/graph_phone_espeak
 Writes, under <out-dir>: HLG.fst, words.txt, graph.yaml (token lang dir, states, arcs, build seconds).
 Options:
-  --lexicon bpe|g2p|FILE  how L spells the LM's words: BPE pieces, the learned G2P's pronunciations, or a
-                          word<TAB>phonemes file (default: $lexicon)
+  --lexicon bpe|g2p|espeak|FILE  how L spells the LM's words: BPE pieces, the learned G2P's pronunciations,
+                          espeak-ng's, or a word<TAB>phonemes file (default: $lexicon)
   --g2p CHECKPOINT        G2P (token task) or JSA final.pt, for --lexicon g2p
   --g2p-model NAME        model inside --g2p (default: g2p, else its only one)
   --g2p-nbest N           weighted pronunciations per word from the G2P (default: $g2p_nbest)
@@ -36,7 +36,7 @@ out_dir=$3
 [ -f "$lang_dir/tokenizer.yaml" ] || die "$lang_dir is not a lang dir (no tokenizer.yaml); run steps/make_lang.sh"
 [ -f "$arpa" ] || die "LM $arpa does not exist; run steps/make_lm.sh"
 case $lexicon in
-  bpe) ;;
+  bpe|espeak) ;;
   g2p) [ -f "$g2p" ] || die "--lexicon g2p needs --g2p <checkpoint>, got '$g2p'" ;;
   *) [ -f "$lexicon" ] || die "lexicon file $lexicon does not exist (or use --lexicon bpe|g2p)" ;;
 esac

@@ -36,6 +36,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-pairs", type=int, default=4096, help="(hypothesis, sample) pairs per batch")
     parser.add_argument("--p2g-model", default=None, help="P2G model in the checkpoint (default: p2g)")
     parser.add_argument("--g2p-model", default=None, help="G2P model in the checkpoint (default: g2p)")
+    parser.add_argument("--g2p-checkpoint", default=None,
+                        help="the G2P's checkpoint when it is not the P2G's (e.g. SPG init's exp/g2p_init/final.pt)")
     parser.add_argument("--device", default="auto", type=device_name,
                         help="auto (cuda when present), cpu, cuda, cuda:N")
     return parser
@@ -50,7 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                       max_pairs=args.max_pairs)
     mls_rescore_dir(args.nbest_dir, args.s2p_dir, args.checkpoint, args.arpa, args.out_dir,
                     device=choose_device(args.device), opts=opts, nbest=args.nbest, p2g_name=args.p2g_model,
-                    g2p_name=args.g2p_model)
+                    g2p_name=args.g2p_model, g2p_checkpoint=args.g2p_checkpoint)
     write_run_info(args.out_dir, "mls_rescore", vars(args))
 
 

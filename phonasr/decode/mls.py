@@ -100,9 +100,11 @@ def _batches(utts: Sequence[str], hyps: Dict[str, List[NBestEntry]], pairs: int)
 
 def mls_rescore_dir(nbest_dir: str | Path, s2p_dir: str | Path, checkpoint: str, arpa: str | Path,
                     out_dir: str | Path, *, device: torch.device, opts: MlsOptions, nbest: int = 64,
-                    p2g_name: Optional[str] = None, g2p_name: Optional[str] = None) -> None:
+                    p2g_name: Optional[str] = None, g2p_name: Optional[str] = None,
+                    g2p_checkpoint: Optional[str] = None) -> None:
     """Re-rank the ``nbest`` hypotheses of ``nbest_dir`` (a WFST decoding of the P2G route) by MLS with the S2P
-    log-posteriors of ``s2p_dir``'s logprobs.pt, the P2G and G2P of ``checkpoint`` and the LM ``arpa``.
+    log-posteriors of ``s2p_dir``'s logprobs.pt, the P2G of ``checkpoint``, the G2P of ``g2p_checkpoint`` (default:
+    the same checkpoint, as a JSA final.pt holds both) and the LM ``arpa``.
 
     Writes a decode dir (nbest.txt score = MLS + λ·LM) and mls_scores.txt, ``utt<TAB>rank<TAB>log p(y|x)<TAB>LM
     log-prob`` in the new order, from which another λ re-ranks without sampling again."""
@@ -114,12 +116,13 @@ def mls_rescore_dir(nbest_dir: str | Path, s2p_dir: str | Path, checkpoint: str,
         raise ValueError(f"{Path(s2p_dir) / LOGPROBS} lacks the S2P log-posteriors of {len(missing)} utterances of "
                          f"{nbest_dir} (e.g. {missing[:3]}); decode the same set with --save-logprobs true")
     p2g = load_token_model(checkpoint, p2g_name, "p2g", device)
-    g2p = load_token_model(checkpoint, g2p_name, "g2p", device)
+    g2p_checkpoint = g2p_checkpoint or checkpoint
+    g2p = load_token_model(g2p_checkpoint, g2p_name, "g2p", device)
     vocab = {"S2P log-posteriors": next(iter(s2p_all.values())).size(1), "P2G input": p2g.inputs.vocab_size,
              "G2P output": g2p.outputs.vocab_size}
     if len(set(vocab.values())) > 1:
-        raise ValueError(f"the phoneme tables differ in size {vocab}: {s2p_dir}, the P2G and the G2P of {checkpoint} "
-                         "must share one phoneme lang dir")
+        raise ValueError(f"the phoneme tables differ in size {vocab}: {s2p_dir}, the P2G of {checkpoint} and the G2P "
+                         f"of {g2p_checkpoint} must share one phoneme lang dir")
     lm = read_arpa(arpa)
     generator = torch.Generator(device=device).manual_seed(opts.seed)
     utts = sorted(hyps)

@@ -7,13 +7,18 @@ string leads to two words. Without it determinization never finishes on homophon
 """
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
+from phonasr.phonemes import IpaSegmenter, UnknownPhonemeError
+from phonasr.phonemes.espeak import default_voice, espeak_ipa
 from phonasr.tokenizers import BpeTokenizer, Tokenizer
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,29 @@ def read_lexicon(path: str | Path, words: Sequence[str]) -> List[Pronunciation]:
         if word in wanted:
             found.setdefault(word, []).append(tuple(fields[1].split()))
     return [Pronunciation(w, p, math.log(len(prons))) for w, prons in found.items() for p in dict.fromkeys(prons)]
+
+
+def espeak_lexicon(words: Sequence[str], inventory: str) -> List[Pronunciation]:
+    """Every word as espeak-ng pronounces it alone, in the units of ``inventory`` (a phoneme lang dir's): the human
+    lexicon that the lexicon-free graph is compared with. Words espeak-ng says with units outside the inventory
+    are left out of L with a warning (they cannot be decoded)."""
+    if not inventory:
+        raise ValueError("the phoneme lang dir names no inventory (tokenizer.yaml 'inventory'); pass a lexicon file")
+    segmenter = IpaSegmenter.for_language(inventory)
+    lexicon, unsaid = [], []
+    for word, ipa in zip(words, espeak_ipa(list(words), default_voice(inventory))):
+        try:
+            units = tuple(segmenter.segment(ipa))
+        except UnknownPhonemeError:
+            units = ()
+        if units:
+            lexicon.append(Pronunciation(word, units))
+        else:
+            unsaid.append(word)
+    if unsaid:
+        logger.warning("espeak-ng gave no %s units for %d of %d words (left out of L, e.g. %s)", inventory,
+                       len(unsaid), len(words), unsaid[:5])
+    return lexicon
 
 
 def check_tokens(lexicon: Sequence[Pronunciation], tokenizer: Tokenizer, source: str) -> None:

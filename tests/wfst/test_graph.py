@@ -84,3 +84,17 @@ def test_lexicon_tokens_must_fit_the_tokenizer(tmp_path):
         make_graph_dir(tmp_path / "graph", [*toy.LEXICON, Pronunciation("d", ("z",))], toy.tokenizer(), "toy",
                        arpa, WordTable(read_arpa(arpa).vocabulary))
     assert math.isfinite(read_arpa(arpa).sentence_log_prob(["a"]))
+
+
+def test_espeak_lexicon_says_each_word_in_the_inventory_units():
+    from phonasr.phonemes import EspeakG2P, IpaSegmenter
+    from phonasr.phonemes.espeak import default_voice
+    from phonasr.wfst.lexicon import espeak_lexicon
+
+    words = ["kot", "szczęście", "dom"]
+    lexicon = espeak_lexicon(words, "pl")
+    alone = EspeakG2P(default_voice("pl"), IpaSegmenter.for_language("pl"))
+    assert [(p.word, p.tokens, p.cost) for p in lexicon] == [(w, tuple(alone.pronounce(w)), 0.0) for w in words]
+    assert lexicon[0].tokens == ("k", "ɔ", "t")
+    with pytest.raises(ValueError, match="names no inventory"):
+        espeak_lexicon(words, "")
