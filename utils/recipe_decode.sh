@@ -10,6 +10,9 @@
 #   decode_s2p SYSTEM CHECKPOINT per|wer [decode options]
 #   decode_s2p_p2g SYSTEM S2P_DECODE_SYSTEM P2G_CHECKPOINT [decode_p2g options]
 #   score_per SYSTEM S2P_SYSTEM
+#   decode_lm SYSTEM GRAPH_DIR IN_DIR_WITH_SET    WFST decoding of lm_sets, LM weight chosen on dev, test rows
+#   rescore_mls SYSTEM P2G S2P_SYSTEM [mls options]   MLS of exp/SYSTEM_lm's n-best, weight chosen on dev
+# (the LM ones also read lm_dir, lm_sets, lm_nbest, lm_weights, mls_samples)
 # shellcheck disable=SC2154  # the settings above are the recipe's
 
 # decode_jobs CUTS: a job per 500 utterances, at most --nj, sharing --nj threads, since a job's start (~3 s) costs
@@ -73,4 +76,41 @@ score_per() {
   for set in $test_sets; do
     score_dir "$1" "exp/$2/decode_$set" "$set" per
   done
+}
+
+# tune_lm SYSTEM KIND: the LM weight of exp/SYSTEM/decode_* (wfst|mls) chosen on dev, the other sets re-ranked at
+# it into exp/SYSTEM/lmwt/SET, and a results row per test set
+tune_lm() {
+  local system=$1 kind=$2 set apply=()
+  for set in $test_sets; do
+    [ "$set" = dev ] || apply+=("$set=exp/$system/decode_$set")
+  done
+  steps/tune_lm_weight.sh --kind "$kind" --weights "$lm_weights" "exp/$system/decode_dev" "exp/$system/lmwt" \
+    "${apply[@]}"
+  for set in $test_sets; do
+    score_dir "$system" "exp/$system/lmwt/$set" "$set" wer cer
+  done
+}
+
+# decode_lm: the saved log-posteriors of IN_DIR (SET standing for each of lm_sets) through GRAPH_DIR's HLG into
+# exp/SYSTEM/decode_SET, an n-best with split LM/acoustic costs from which tune_lm picks the weight
+decode_lm() {
+  local system=$1 graph=$2 template=$3 set
+  for set in $lm_sets; do
+    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$nj" --nbest "$lm_nbest" "${template//SET/$set}" "$graph" \
+      "exp/$system/decode_$set"
+  done
+  tune_lm "$system" wfst
+}
+
+# rescore_mls: MLS of SYSTEM's TLG n-best (exp/SYSTEM_lm) with the P2G of P2G, the S2P posteriors decoded as
+# S2P_SYSTEM and the LM, into exp/SYSTEM_mls
+rescore_mls() {
+  local system=$1 p2g=$2 s2p=$3 set
+  shift 3
+  for set in $lm_sets; do
+    steps/mls_rescore.sh --num-samples "$mls_samples" --nbest "$lm_nbest" "$@" "$p2g" \
+      "exp/${system}_lm/decode_$set" "exp/$s2p/decode_$set" "$lm_dir/lm.arpa" "exp/${system}_mls/decode_$set"
+  done
+  tune_lm "${system}_mls" mls
 }

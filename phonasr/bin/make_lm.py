@@ -8,7 +8,8 @@ scores every --eval text with the exact ARPA scorer (:mod:`phonasr.lm.arpa`) int
 
     set  sentences  words  oov_words  oov_rate  perplexity
 
-OOV words are scored as <unk>; perplexity counts each sentence's </s>.
+OOV words are scored as <unk>; perplexity counts each sentence's </s>. With --results the same figures become rows
+of a recipe's results table (PPL and OOV in percent, each with oov_words/words).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import List, Optional, Sequence, Tuple
 from phonasr.lm.arpa import read_arpa
 from phonasr.lm.evaluate import score_text_file
 from phonasr.lm.train import train_arpa
+from phonasr.scoring.results import append_results
 from phonasr.utils.io import atomic_write_text, tsv_text
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -45,10 +47,14 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory", default="10%", help="lmplz's -S: RAM for sorting (e.g. 10%%, 2G)")
     parser.add_argument("--eval", type=_named_text, action="append", default=[], metavar="NAME=TEXT",
                         help="a text to report perplexity and OOV rate on (repeatable)")
+    parser.add_argument("--results", default=None,
+                        help="also add rows SYSTEM NAME PPL and SYSTEM NAME OOV (%% of words) to this results table")
+    parser.add_argument("--system", default="lm", help="the system name of those rows")
     return parser
 
 
-def evaluate(arpa: Path, evals: Sequence[Tuple[str, str]], out: Path) -> List[List[object]]:
+def evaluate(arpa: Path, evals: Sequence[Tuple[str, str]], out: Path, results: Optional[str] = None,
+             system: str = "lm") -> List[List[object]]:
     lm = read_arpa(arpa)
     rows: List[List[object]] = [["set", "sentences", "words", "oov_words", "oov_rate", "perplexity"]]
     for name, path in evals:
@@ -57,6 +63,9 @@ def evaluate(arpa: Path, evals: Sequence[Tuple[str, str]], out: Path) -> List[Li
                      f"{score.perplexity:.2f}"])
         logger.info("%s (%s): perplexity %.2f, OOV rate %.2f%% (%d of %d words)", name, path, score.perplexity,
                     100 * score.oov_rate, score.oov_words, score.words)
+        if results:
+            append_results(results, system, name, "ppl", score.perplexity, score.oov_words, score.words, out)
+            append_results(results, system, name, "oov", 100 * score.oov_rate, score.oov_words, score.words, out)
     atomic_write_text(out, tsv_text(rows))
     return rows
 
@@ -66,7 +75,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     setup_logging()
     out_dir = Path(args.out_dir)
     arpa = train_arpa(args.texts, out_dir / ARPA_FILE, order=args.order, memory=args.memory)
-    evaluate(arpa, args.eval, out_dir / PERPLEXITY_FILE)
+    evaluate(arpa, args.eval, out_dir / PERPLEXITY_FILE, args.results, args.system)
     write_run_info(out_dir, "make_lm", vars(args))
 
 

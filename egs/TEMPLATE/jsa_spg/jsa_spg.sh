@@ -35,6 +35,12 @@ make_corpus=""       # stage 0 builds the corpus with this command ([--cmd C --n
 corpus_conf=""       #   e.g. local/synth/make_corpus.sh and synth.yaml; empty: --corpus-dir is a release
 test_sets="dev test" # the target's sets that every system is scored on
 overlay=""           # per-config keys that differ from conf/NAME.yaml (utils/overlay_sets.py), e.g. conf/quick.yaml
+lm_order=4           # stages 14-16: the word n-gram LM of the training transcripts
+lm_nbest=64          #   distinct word sequences kept per utterance by WFST decoding (re-ranked, rescored by MLS)
+lm_weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0"  # the grid each LM weight is chosen from, on dev
+mls_samples=10       #   G2P samples per hypothesis of marginal-likelihood scoring
+lm_lexicon=""        #   the human lexicon of the upper-bound row: espeak, or a word<TAB>phonemes file (default:
+                     #   the recipe's lexicon when g2p=lexicon, else espeak)
 . ./conf/recipe.conf
 
 help_message="Usage: $0 [options]
@@ -46,6 +52,9 @@ JSA-SPG recipe for '$target_lang'. Stages:
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
   12 S2P -> P2G decoding + WER                    13 language-domain adaptation (text only)
+  14 word n-gram LM + decoding graphs (BPE TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG)
+  15 WFST decoding with the LM                    16 marginal-likelihood scoring (MLS) of the LM n-best
+  (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
 Every run ends by logging the wall time of each stage (exp/stage_times.tsv) and printing the results table
 exp/results.tsv (utils/show_results.sh).
 Options:
@@ -77,6 +86,9 @@ if [ -n "$dir" ] && [ "$dir" != . ]; then
 fi
 [ -n "$corpus_dir" ] || corpus_dir=corpus
 [ -n "$lda_text" ] || lda_text=$corpus_dir/$target_lang/text_other_domain.txt
+if [ -z "$lm_lexicon" ]; then
+  if [ "$g2p" = lexicon ]; then lm_lexicon=$lexicon; else lm_lexicon=espeak; fi
+fi
 
 # Languages to prepare, the target first: with a pretrained S2P only the target; otherwise the target and the
 # pretraining languages (pretrain_langs, default every other language folder of the corpus).
@@ -97,6 +109,8 @@ s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
 target_train=data.train=$fbank/cuts_train.jsonl.gz
 target_dev=data.dev=$fbank/cuts_dev.jsonl.gz
 p2g_tokenizers=("input_tokenizer=$phone_lang" "output_tokenizer=$bpe_lang")
+lm_dir=data/lm_$target_lang
+lm_sets=$(printf '%s\n' dev $test_sets | awk '!seen[$0]++' | xargs)  # LM weights are chosen on dev: always decoded
 # Two trainings that do not depend on each other run side by side, each with half the cores: small models
 # use a second thread poorly (four P2G epochs: 1.14x faster with two threads than with one).
 side_by_side=(--background --num-threads "$(( nj / 2 > 1 ? nj / 2 : 1 ))")
@@ -250,6 +264,44 @@ if run_stage 13; then
   train_model p2g_lda exp/p2g_lda "${p2g_tokenizers[@]}" data.train=data/pairs/lda_train.tsv \
     data.dev=data/pairs/lda_dev.tsv
   decode_s2p_p2g jsa_lda jsa exp/p2g_lda
+fi
+
+if run_stage 14; then
+  log "Stage 14: word $lm_order-gram LM of the $target_lang training transcripts, and the decoding graphs"
+  mkdir -p "$lm_dir"
+  for split in train dev test; do  # the Kaldi text of stage 1: the same normalised text as the references
+    cut -d' ' -f2- "data/kaldi/$target_lang/$split/text" >"$lm_dir/text_$split.txt"
+  done
+  steps/make_lm.sh --order "$lm_order" --results exp/results.tsv \
+    --eval-texts "dev=$lm_dir/text_dev.txt test=$lm_dir/text_test.txt" "$lm_dir" "$lm_dir/text_train.txt"
+  steps/make_graph.sh "$bpe_lang" "$lm_dir/lm.arpa" exp/graph_bpe                   # words in BPE pieces: TLG
+  steps/make_graph.sh --lexicon g2p --g2p exp/jsa/final.pt --g2p-model g2p \
+    "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_g2p                               # lexicon-free: JSA's G2P
+  steps/make_graph.sh --lexicon "$lm_lexicon" "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_lexicon  # upper bound
+fi
+
+if run_stage 15; then
+  log "Stage 15: WFST decoding with the LM (weights chosen on dev): subword FT, the P2G systems, phone level"
+  # The no-LM decodings whose saved log-posteriors are decoded (stages 8-12; dev too, where test_sets lacks it)
+  test_sets=$lm_sets decode_s2p s2p_ft_bpe exp/s2p_ft_bpe wer
+  test_sets=$lm_sets decode_s2p s2p_ft_phone_full exp/s2p_ft_phone_full per
+  test_sets=$lm_sets decode_s2p jsa exp/jsa per --model-name s2p
+  test_sets=$lm_sets decode_s2p_p2g spg_init s2p_ft_phone exp/p2g_init
+  test_sets=$lm_sets decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
+  test_sets=$lm_sets decode_s2p_p2g jsa_aug jsa exp/p2g_aug
+  decode_lm s2p_ft_bpe_lm exp/graph_bpe exp/s2p_ft_bpe/decode_SET          # the paper's strongest baseline
+  decode_lm spg_init_lm exp/graph_bpe exp/spg_init/decode_p2g_SET          # S2P 1-best -> P2G -> TLG
+  decode_lm jsa_lm exp/graph_bpe exp/jsa/decode_p2g_SET
+  decode_lm jsa_aug_lm exp/graph_bpe exp/jsa_aug/decode_p2g_SET
+  decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET       # phonemes -> words, no human lexicon
+  decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET  # upper bound
+fi
+
+if run_stage 16; then
+  log "Stage 16: marginal-likelihood scoring of the LM n-best (MLS, $mls_samples G2P samples per hypothesis)"
+  rescore_mls spg_init exp/p2g_init s2p_ft_phone --g2p-checkpoint exp/g2p_init
+  rescore_mls jsa exp/jsa jsa
+  rescore_mls jsa_aug exp/p2g_aug jsa --g2p-checkpoint exp/jsa
 fi
 
 mkdir -p exp
