@@ -16,6 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "egs/mini_pl/run.sh"
 
+LM_SYSTEMS = ("s2p_ft_bpe_lm", "spg_init_lm", "jsa_lm", "jsa_aug_lm", "jsa_phone_g2p_lm",
+              "s2p_ft_phone_full_lexicon_lm", "spg_init_mls", "jsa_mls", "jsa_aug_mls")
 # (system, test set, metric): the target's test set for every system, and the pretrained model's PER on the dev
 # set of each pretraining language of the quick corpus (es, cs).
 EXPECTED_ROWS = {
@@ -24,6 +26,12 @@ EXPECTED_ROWS = {
     ("s2p_ft_bpe", "test", "WER"), ("s2p_ft_bpe", "test", "CER"),
     ("spg_init", "test", "PER"), ("jsa", "test", "PER"), ("jsa_aug", "test", "PER"),
     *((system, "test", metric) for system in ("spg_init", "jsa", "jsa_aug", "jsa_lda") for metric in ("WER", "CER")),
+    # stages 14-16: the LM's perplexity and OOV rate; the no-LM dev decodings that LM weights are chosen on; the
+    # LM and MLS systems on the test set
+    *(("lm", split, metric) for split in ("dev", "test") for metric in ("PPL", "OOV")),
+    ("s2p_ft_phone_full", "dev", "PER"), ("jsa", "dev", "PER"),
+    *((system, "dev", metric) for system in ("s2p_ft_bpe", "spg_init", "jsa", "jsa_aug") for metric in ("WER", "CER")),
+    *((system, "test", metric) for system in LM_SYSTEMS for metric in ("WER", "CER")),
 }
 
 
@@ -62,11 +70,13 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
                  "data/lang_phone/tokens.txt", "data/subset/pl/coverage.txt", "exp/s2p_pretrain/final.pt",
                  "exp/s2p_ft_phone/curves.png", "exp/p2g_init/final.pt", "exp/g2p_init/final.pt",
                  "exp/jsa/final.pt", "exp/p2g_aug/final.pt", "exp/p2g_lda/final.pt",
-                 "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv"):
+                 "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv", "data/lm_pl/lm.arpa",
+                 "exp/graph_bpe/HLG.fst", "exp/graph_phone_g2p/HLG.fst", "exp/graph_phone_lexicon/HLG.fst",
+                 *(f"exp/{system}/lmwt/{f}" for system in LM_SYSTEMS for f in ("sweep.tsv", "sweep.png", "weight.txt"))):
         assert (quick_run / path).exists(), f"missing {path}"
     assert list((quick_run / "exp/jsa/tensorboard").iterdir()), "no TensorBoard logs for JSA"
     timed = [line.split("\t") for line in (quick_run / "exp/stage_times.tsv").read_text().splitlines()]
-    assert [row[0] for row in timed] == [str(n) for n in range(14)] and all(int(row[1]) >= 0 for row in timed)
+    assert [row[0] for row in timed] == [str(n) for n in range(17)] and all(int(row[1]) >= 0 for row in timed)
     for decode_dir in ("exp/s2p_ft_phone/decode_test", "exp/jsa/decode_p2g_test"):  # what LM / MLS decoding reads
         ranks = [line.split("\t")[1] for line in (quick_run / decode_dir / "nbest.txt").read_text().splitlines()]
         assert max(map(int, ranks)) > 1, f"{decode_dir}/nbest.txt holds only 1-best hypotheses"
@@ -78,9 +88,11 @@ def test_rerun_skips_finished_stages(quick_run):
     results = quick_run / "exp/results.tsv"
     before = results.read_text()
     outputs = [quick_run / p for p in ("data/fbank/pl/cuts_train.jsonl.gz", "exp/s2p_ft_phone/final.pt",
-                                       "exp/jsa/final.pt", "exp/jsa/decode_test/hyp.txt", "data/pairs/aug_train.tsv")]
+                                       "exp/jsa/final.pt", "exp/jsa/decode_test/hyp.txt", "data/pairs/aug_train.tsv",
+                                       "data/lm_pl/lm.arpa", "exp/graph_phone_g2p/HLG.fst",
+                                       "exp/jsa_lm/decode_test/nbest.txt", "exp/jsa_mls/decode_test/nbest.txt")]
     stamps = [p.stat().st_mtime_ns for p in outputs]
-    rerun = run_recipe(quick_run, "--stage", "0", "--stop-stage", "12")
+    rerun = run_recipe(quick_run)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     assert [p.stat().st_mtime_ns for p in outputs] == stamps, "a rerun redid finished work"
     assert results.read_text() == before
@@ -121,6 +133,6 @@ def test_recipe_help_and_bad_option():
     help_run = subprocess.run(["bash", str(RECIPE), "--help"], capture_output=True, text=True, timeout=120)
     assert help_run.returncode == 0 and "--stop-stage" in help_run.stdout and "JSA training" in help_run.stdout
     listed = {int(n) for n in re.findall(r"(?:^|  )(\d+) (?=\S)", help_run.stdout.split("Options:")[0], re.M)}
-    assert listed == set(range(14)), f"--help lists stages {sorted(listed)}"
+    assert listed == set(range(17)), f"--help lists stages {sorted(listed)}"
     bad = subprocess.run(["bash", str(RECIPE), "--no-such-option", "1"], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "invalid option --no-such-option" in bad.stderr
