@@ -91,3 +91,13 @@ def test_k2_equals_kaldi_decoder_on_a_random_40_word_graph(tmp_path, lm_weight):
     lexicon = _random_lexicon()
     graph_dir = _random_graph(tmp_path, lexicon)
     _compare(graph_dir, [_peaked(100 + seed, lexicon, noise=2.0) for seed in range(12)], lm_weight)
+
+
+def test_doctor_says_whether_k2_can_use_the_gpu():
+    from phonasr.bin import doctor
+
+    doctor.k2_trial_decoding("cpu")  # the GPU trial's code, run where it can run
+    usable, why = doctor.k2_gpu_status()
+    assert "CUDA 10.2" in doctor.k2_build_text()
+    if not torch.cuda.is_available():
+        assert not usable and "sees no GPU" in why
