@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import k2
 import kaldifst
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 GRAPH_SCORES = "graph_scores"  # the attribute carrying each arc's graph score through the intersection
 MIN_ACTIVE = 30                # icefall's min_active_states
+BATCH_SIZE = 32                # utterances per intersection in one_best_all
 
 
 def hlg_to_k2(graph: kaldifst.StdVectorFst) -> k2.Fsa:
@@ -100,6 +101,26 @@ def one_best_batch(graph: k2.Fsa, log_probs: Sequence[torch.Tensor], opts: WfstO
         graph_cost = -float(getattr(path, GRAPH_SCORES).double().sum())
         acoustic_cost = (-total - graph_cost) * opts.lm_weight
         hyps[utt] = WfstHypothesis(words, graph_cost, acoustic_cost)
+    return hyps
+
+
+def default_device() -> torch.device:
+    """The GPU where torch sees one and this k2 was built with CUDA, else the CPU (``phonasr.bin.doctor`` says
+    whether that k2 build actually runs on the GPU found)."""
+    return torch.device("cuda" if torch.cuda.is_available() and k2.with_cuda else "cpu")
+
+
+def one_best_all(graph_dir: str | Path, log_probs: Dict[str, torch.Tensor], opts: WfstOptions,
+                 batch_size: int = BATCH_SIZE) -> Dict[str, Optional[WfstHypothesis]]:
+    """:func:`one_best_batch` of every utterance of ``log_probs`` through the graph of ``graph_dir``, on
+    :func:`default_device`, in batches of ``batch_size`` utterances of similar length."""
+    device = default_device()
+    graph = load_k2_graph(graph_dir, device)
+    utts = sorted(log_probs, key=lambda u: -log_probs[u].size(0))
+    hyps: Dict[str, Optional[WfstHypothesis]] = {}
+    for i in range(0, len(utts), batch_size):
+        batch = utts[i:i + batch_size]
+        hyps.update(zip(batch, one_best_batch(graph, [log_probs[u].to(device) for u in batch], opts)))
     return hyps
 
 

@@ -102,3 +102,18 @@ def test_doctor_says_whether_k2_can_use_the_gpu():
     assert "CUDA 10.2" in doctor.k2_build_text()
     if not torch.cuda.is_available():
         assert not usable and "sees no GPU" in why
+
+
+def test_one_best_all_of_a_graph_dir_in_length_sorted_batches(tmp_path):
+    # What steps/decode_wfst.sh --decoder k2 calls (phonasr.decode.wfst_dir; that module's scoring imports need
+    # kaldialign, which has no wheel of the pinned version for Python 3.9).
+    graph_dir = toy.write_graph(tmp_path)
+    utts = {f"u{seed}": _peaked(seed, toy.LEXICON) for seed in range(7)}
+    opts = wfst.WfstOptions(lm_weight=0.8, **WIDE)
+    k2_hyps = k2_wfst.one_best_all(graph_dir, utts, opts, batch_size=3)
+    assert sorted(k2_hyps) == sorted(utts)
+    graph = load_graph(graph_dir)
+    for utt, log_probs in utts.items():
+        kaldi = wfst.one_best(graph, log_probs, opts)
+        assert k2_hyps[utt].words == kaldi.words
+        assert k2_hyps[utt].score(0.8) == pytest.approx(kaldi.score(0.8), abs=1e-2)
