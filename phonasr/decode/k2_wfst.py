@@ -41,7 +41,10 @@ def hlg_to_k2(graph: kaldifst.StdVectorFst) -> k2.Fsa:
     """The kaldifst HLG as an epsilon-free, arc-sorted k2 FsaVec of one graph (CPU), labels = posterior columns."""
     if graph.num_states == 0:
         raise ValueError("the HLG is empty; rebuild it with steps/make_graph.sh")
-    fsa = k2.Fsa.from_openfst(str(graph), num_aux_labels=1)
+    text = str(graph)
+    if graph.start != 0:  # k2 takes state 0 for the start; compiling the text renumbers from the start state
+        text = str(kaldifst.compile(text))
+    fsa = k2.Fsa.from_openfst(text, num_aux_labels=1)
     fsa = k2.connect(k2.remove_epsilon(fsa))
     labels = fsa.labels.clone()
     if bool((labels == 0).any()):

@@ -20,6 +20,8 @@ else:
     pytest.importorskip("k2")
     pytest.importorskip("kaldi_decoder")
 
+import k2  # noqa: E402
+
 from phonasr.decode import k2_wfst, wfst  # noqa: E402
 from phonasr.wfst.fsts import WordTable  # noqa: E402
 from phonasr.wfst.graph import load_graph, make_graph_dir  # noqa: E402
@@ -117,3 +119,16 @@ def test_one_best_all_of_a_graph_dir_in_length_sorted_batches(tmp_path):
         kaldi = wfst.one_best(graph, log_probs, opts)
         assert k2_hyps[utt].words == kaldi.words
         assert k2_hyps[utt].score(0.8) == pytest.approx(kaldi.score(0.8), abs=1e-2)
+
+
+def test_conversion_renumbers_a_graph_whose_start_is_not_state_0():
+    import kaldifst
+
+    # token 2 (label 3) then token 1 (label 2), word 7 on the first arc; start state 2, final cost 1.0
+    fst = kaldifst.compile("2 0 3 7 0.5\n0 1 0 0 0.125\n1 3 2 0 0.25\n3 1.0\n", keep_state_numbering=True)
+    assert fst.start == 2
+    fsa = k2_wfst.hlg_to_k2(fst)
+    best = k2.shortest_path(fsa, use_double_scores=True)
+    assert [x for x in best.labels.tolist() if x >= 0] == [2, 1]  # posterior columns; the epsilon is gone
+    assert best.aux_labels.values.tolist()[0] == 7
+    assert float(best.get_tot_scores(True, False)[0]) == pytest.approx(-1.875)
