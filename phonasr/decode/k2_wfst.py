@@ -25,16 +25,19 @@ from typing import Dict, List, Optional, Sequence
 
 import k2
 import kaldifst
+import numpy as np
 import torch
 
 from phonasr.decode.wfst import WfstHypothesis, WfstOptions
-from phonasr.wfst.graph import load_graph
+from phonasr.utils.io import atomic_path
+from phonasr.wfst.graph import GRAPH_FILE, load_graph
 
 logger = logging.getLogger(__name__)
 
 GRAPH_SCORES = "graph_scores"  # the attribute carrying each arc's graph score through the intersection
 MIN_ACTIVE = 30                # icefall's min_active_states
 BATCH_SIZE = 32                # utterances per intersection in one_best_all
+CACHE_FILE = "HLG.k2.npz"      # the converted graph, next to HLG.fst
 
 
 def hlg_to_k2(graph: kaldifst.StdVectorFst) -> k2.Fsa:
@@ -55,11 +58,54 @@ def hlg_to_k2(graph: kaldifst.StdVectorFst) -> k2.Fsa:
     return k2.create_fsa_vec([fsa])
 
 
-def load_k2_graph(graph_dir: str | Path, device: str | torch.device = "cpu") -> k2.Fsa:
-    """The graph dir's HLG.fst, converted for k2 and moved to ``device``; logs the conversion time."""
+def _source_key(graph_dir: Path) -> np.ndarray:
+    stat = (graph_dir / GRAPH_FILE).stat()
+    return np.array([stat.st_size, stat.st_mtime_ns], dtype=np.int64)
+
+
+def _save_cache(fsa: k2.Fsa, graph_dir: Path) -> None:
+    """The converted graph as plain arrays (npz: loads without pickle on any torch), keyed on HLG.fst's size and
+    modification time. A graph dir that cannot be written to only loses the cache."""
+    single = fsa[0]
+    try:
+        with atomic_path(graph_dir / CACHE_FILE) as tmp, open(tmp, "wb") as f:
+            np.savez(f, source=_source_key(graph_dir), arcs=single.as_dict()["arcs"].numpy(),
+                     word_splits=single.aux_labels.shape.row_splits(1).numpy(),
+                     words=single.aux_labels.values.numpy(), graph_scores=getattr(single, GRAPH_SCORES).numpy())
+    except OSError as e:
+        logger.warning("could not cache the k2 graph in %s (%s); it is converted again next time", graph_dir, e)
+
+
+def _load_cache(graph_dir: Path) -> Optional[k2.Fsa]:
+    path = graph_dir / CACHE_FILE
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        if not np.array_equal(z["source"], _source_key(graph_dir)):
+            return None
+        fsa = k2.Fsa(torch.from_numpy(z["arcs"]))
+        words = torch.from_numpy(z["words"])
+        shape = k2.ragged.create_ragged_shape2(torch.from_numpy(z["word_splits"]), None, words.numel())
+        fsa.aux_labels = k2.RaggedTensor(shape, words)
+        setattr(fsa, GRAPH_SCORES, torch.from_numpy(z["graph_scores"]))
+    return k2.create_fsa_vec([fsa])
+
+
+def load_k2_graph(graph_dir: str | Path, device: str | torch.device = "cpu", cache: bool = True) -> k2.Fsa:
+    """The graph dir's HLG.fst, converted for k2 and moved to ``device``. The conversion costs minutes on a large
+    graph (a 100k-word TLG: 84 s and 7 GiB), so with ``cache`` its result is kept in the graph dir
+    (HLG.k2.npz) and reused while HLG.fst is unchanged."""
+    graph_dir = Path(graph_dir)
     start = time.time()
-    fsa = hlg_to_k2(load_graph(graph_dir)).to(device)
-    logger.info("HLG of %s converted for k2 in %.1f s: %d arcs on %s", graph_dir, time.time() - start,
+    fsa = _load_cache(graph_dir) if cache else None
+    how = "loaded from " + CACHE_FILE
+    if fsa is None:
+        fsa = hlg_to_k2(load_graph(graph_dir))
+        how = "converted"
+        if cache:
+            _save_cache(fsa, graph_dir)
+    fsa = fsa.to(device)
+    logger.info("HLG of %s %s for k2 in %.1f s: %d arcs on %s", graph_dir, how, time.time() - start,
                 fsa.num_arcs, device)
     return fsa
 

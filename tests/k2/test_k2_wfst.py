@@ -132,3 +132,29 @@ def test_conversion_renumbers_a_graph_whose_start_is_not_state_0():
     assert [x for x in best.labels.tolist() if x >= 0] == [2, 1]  # posterior columns; the epsilon is gone
     assert best.aux_labels.values.tolist()[0] == 7
     assert float(best.get_tot_scores(True, False)[0]) == pytest.approx(-1.875)
+
+
+def test_doctor_names_a_gpu_newer_than_k2s_architectures(monkeypatch):
+    from phonasr.bin import doctor
+
+    monkeypatch.setattr(k2, "with_cuda", True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H200")
+    usable, why = doctor.k2_gpu_status()
+    assert not usable and why == "the NVIDIA H200 is sm_90, newer than any architecture k2 was compiled for"
+
+
+def test_the_converted_graph_is_cached_until_hlg_changes(tmp_path):
+    graph_dir = toy.write_graph(tmp_path)
+    log_probs = [_peaked(seed, toy.LEXICON) for seed in range(4)]
+    opts = wfst.WfstOptions(**WIDE)
+    fresh = k2_wfst.one_best_batch(k2_wfst.load_k2_graph(graph_dir), log_probs, opts)
+    cache = graph_dir / k2_wfst.CACHE_FILE
+    assert cache.is_file()
+    assert k2_wfst._load_cache(graph_dir) is not None
+    assert k2_wfst.one_best_batch(k2_wfst.load_k2_graph(graph_dir), log_probs, opts) == fresh
+    os.utime(graph_dir / "HLG.fst", ns=(1, 1))  # a rebuilt graph: the cache no longer applies
+    assert k2_wfst._load_cache(graph_dir) is None
+    assert k2_wfst.one_best_batch(k2_wfst.load_k2_graph(graph_dir), log_probs, opts) == fresh
+    assert k2_wfst._load_cache(graph_dir) is not None  # written again
