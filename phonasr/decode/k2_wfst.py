@@ -12,6 +12,9 @@ The graph is the same kaldifst HLG that kaldi-decoder searches (:mod:`phonasr.wf
 * then input labels move down by one (the kaldi graphs keep 0 for epsilon, so token t is label t + 1; in k2 token
   t, blank included, is column t of the posteriors).
 
+Epsilon removal grows the graph (the 100k-word TLG of bench/bench_wfst.py: 19.2M arcs in OpenFst, 28.4M in k2),
+and the conversion of such a graph takes minutes and GiBs, so :func:`load_k2_graph` caches it in the graph dir.
+
 Costs are as in :mod:`phonasr.decode.wfst`: the search minimises λ·g + a through the posteriors scaled by 1/λ, the
 graph's own scores are kept in an attribute through the intersection, and the 1-best's (g, a) are read back from
 it, so a k2 hypothesis compares with a kaldi-decoder one term by term.
