@@ -10,6 +10,7 @@ max_active=7000
 lattice=true
 lattice_beam=8
 nbest=64
+decoder=kaldi
 nj=1
 cmd=utils/run.pl
 help_message="Usage: $0 [options] <in-decode-dir> <graph-dir> <out-dir>
@@ -28,6 +29,8 @@ Options:
   --lattice BOOL      true: n-best from lattices; false: 1-best only, faster (default: $lattice)
   --lattice-beam X    lattice pruning beam (default: $lattice_beam)
   --nbest N           distinct word sequences per utterance (default: $nbest)
+  --decoder NAME      kaldi (kaldi-decoder, CPU) or k2 (GPU where k2 can use one; 1-best only, so with
+                      --lattice false; needs k2 in this Python: README 'k2 on a GPU') (default: $decoder)
   --nj N              parallel jobs (default: $nj)
   --cmd CMD           job launcher, utils/run.pl interface (default: $cmd)"
 
@@ -45,6 +48,11 @@ out_dir=$3
 [ -f "$in_dir/logprobs.pt" ] || die "$in_dir/logprobs.pt does not exist; decode with --save-logprobs true first"
 [ -f "$graph/HLG.fst" ] || die "$graph/HLG.fst does not exist; build it with steps/make_graph.sh"
 [ "$nj" -ge 1 ] 2>/dev/null || die "--nj must be a positive integer, got '$nj'"
+case $decoder in
+  kaldi) ;;
+  k2) [ "$lattice" = false ] || die "--decoder k2 gives the 1-best only; add --lattice false (or --decoder kaldi)" ;;
+  *) die "--decoder takes kaldi or k2, not '$decoder'" ;;
+esac
 
 if stage_done "$out_dir" decode_wfst; then
   log "WFST decoding of $in_dir already done in $out_dir; skipping"
@@ -52,9 +60,9 @@ if stage_done "$out_dir" decode_wfst; then
 fi
 
 opts=(--lm-weight "$lm_weight" --beam "$beam" --max-active "$max_active" --lattice "$lattice"
-      --lattice-beam "$lattice_beam" --nbest "$nbest")
+      --lattice-beam "$lattice_beam" --nbest "$nbest" --decoder "$decoder")
 mkdir -p "$out_dir/log"
-log "WFST decoding of $in_dir with $graph: $nj job(s), LM weight $lm_weight, lattice $lattice, nbest $nbest"
+log "WFST decoding of $in_dir with $graph ($decoder): $nj job(s), LM weight $lm_weight, lattice $lattice, nbest $nbest"
 if [ "$nj" -eq 1 ]; then
   # shellcheck disable=SC2086  # $cmd is a command line with options
   $cmd "$out_dir/log/decode_wfst.1.log" \

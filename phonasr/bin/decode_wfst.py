@@ -2,6 +2,7 @@
 HLG graph, ``merge`` the shards.
 
 decode:  python -m phonasr.bin.decode_wfst decode [--lm-weight 1.0] [--beam 16] [--lattice true] [--nbest 64]
+                                                  [--decoder kaldi|k2]
                                                   [--shard J/N] IN_DIR GRAPH_DIR OUT_DIR
 merge:   python -m phonasr.bin.decode_wfst merge IN_DIR OUT_DIR SHARD_DIR [SHARD_DIR ...]
 
@@ -17,7 +18,7 @@ import sys
 from typing import Optional, Sequence
 
 from phonasr.decode.wfst import WfstOptions
-from phonasr.decode.wfst_dir import decode_dir, merge_decoding
+from phonasr.decode.wfst_dir import DECODERS, decode_dir, merge_decoding
 from phonasr.utils.cli import shard, str2bool
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -37,6 +38,9 @@ def get_parser() -> argparse.ArgumentParser:
                      help="true: n-best from lattices (LatticeSimpleDecoder); false: 1-best (FasterDecoder)")
     dec.add_argument("--lattice-beam", type=float, default=8.0, help="lattice pruning beam")
     dec.add_argument("--nbest", type=int, default=64, help="distinct word sequences per utterance")
+    dec.add_argument("--decoder", choices=DECODERS, default="kaldi",
+                     help="kaldi: kaldi-decoder on the CPU; k2: intersect_dense_pruned on the GPU where k2 can use "
+                          "one (needs k2 in this Python and --lattice false)")
     dec.add_argument("--shard", type=shard, default=(1, 1), help="J/N: utterances J, J+N, ... (1-based)")
     merge = sub.add_parser("merge", help="join the shards' outputs")
     merge.add_argument("in_dir")
@@ -51,7 +55,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.command == "decode":
         opts = WfstOptions(lm_weight=args.lm_weight, beam=args.beam, max_active=args.max_active,
                            lattice_beam=args.lattice_beam, nbest=args.nbest)
-        decode_dir(args.in_dir, args.graph_dir, args.out_dir, opts, lattice=args.lattice, shard=args.shard)
+        decode_dir(args.in_dir, args.graph_dir, args.out_dir, opts, lattice=args.lattice, shard=args.shard,
+                   decoder=args.decoder)
         write_run_info(args.out_dir, "decode_wfst", vars(args))
     else:
         merge_decoding(args.in_dir, args.out_dir, args.shard_dirs)

@@ -15,11 +15,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 INSTALL = "bash utils/install.sh"
 # The optional parts --require can make required (the names of their checks, lower-cased).
-OPTIONAL = ("gpu", "k2", "kaldifeat")
+OPTIONAL = ("gpu", "k2", "k2-gpu", "kaldifeat")
 
 
 @dataclass
@@ -108,7 +108,69 @@ def _k2() -> Optional[str]:
     loss = k2.ctc_loss(graph, dense, reduction="sum")
     if not torch.isfinite(loss):
         raise RuntimeError("k2.ctc_loss returned a non-finite value")
-    return _distribution_version("k2")
+    usable, why = k2_gpu_status()
+    return f"{_distribution_version('k2')} ({k2_build_text()}; GPU: {'yes' if usable else 'no'}, {why})"
+
+
+K2_GPU_FIX = ("install the k2 wheel built for this machine's torch and CUDA from k2's own wheel index, or build k2 "
+              "from source against that torch (README, 'k2 on a GPU')")
+
+
+def _k2_build() -> Tuple[str, str, List[int]]:
+    """(torch version, CUDA version, sm architectures) that the imported k2 was compiled for."""
+    import _k2  # k2's extension module; k2 imports it (after torch) on the way in
+
+    archs = sorted({int(a) for a in re.findall(r"code=sm_(\d+)", _k2.version.cmake_cuda_flags)})
+    return _k2.version.torch_version, _k2.version.cuda_version, archs
+
+
+def k2_build_text() -> str:
+    k2_torch, k2_cuda, archs = _k2_build()
+    return f"built for torch {k2_torch}, CUDA {k2_cuda}" + (f", sm_{archs[0]}-sm_{archs[-1]}" if archs else "")
+
+
+def k2_trial_decoding(device: str) -> None:
+    """A one-token CTC graph intersected with two frames on ``device``, as decoding does; raises when k2 fails."""
+    import k2
+    import torch
+
+    graph = k2.ctc_graph([[1]]).to(device)
+    dense = k2.DenseFsaVec(torch.zeros(1, 2, 2, device=device).log_softmax(-1),
+                           torch.tensor([[0, 0, 2]], dtype=torch.int32))
+    lattice = k2.intersect_dense_pruned(graph, dense, 20.0, 8.0, 30, 10000)
+    if lattice.num_arcs == 0:
+        raise RuntimeError("k2's trial intersection came back empty")
+
+
+def k2_gpu_status() -> Tuple[bool, str]:
+    """Whether the imported k2 can run on this machine's GPU, and why (not): a CPU-only build, no GPU visible to
+    torch, or a GPU newer than the architectures k2 was compiled for (PyPI's only k2, 1.23.2, is a CUDA 10.2
+    build for sm_35-sm_75: an A100/H100 is sm_80/sm_90). When all looks right, a tiny intersection on the GPU
+    decides."""
+    import k2
+    import torch
+
+    archs = _k2_build()[2]
+    if not k2.with_cuda:
+        return False, "a CPU-only k2 build"
+    if not torch.cuda.is_available():
+        return False, f"torch {torch.__version__} (CUDA build: {torch.version.cuda or 'none'}) sees no GPU"
+    major, minor = torch.cuda.get_device_capability(0)
+    name = torch.cuda.get_device_name(0)
+    if archs and 10 * major + minor > archs[-1]:
+        return False, f"the {name} is sm_{major}{minor}, newer than any architecture k2 was compiled for"
+    try:
+        k2_trial_decoding("cuda")
+    except Exception as exc:  # any failure of the trial is the answer: k2 cannot use this GPU
+        return False, f"a trial decoding on the {name} failed: {str(exc).splitlines()[0][:80]}"
+    return True, f"decodes on the {name}"
+
+
+def _k2_gpu() -> Optional[str]:
+    usable, why = k2_gpu_status()
+    if not usable:
+        raise RuntimeError(why)
+    return why
 
 
 def _kaldifeat() -> Optional[str]:
@@ -166,13 +228,18 @@ def checks(profile: str, require: List[str]) -> List[Check]:
         return [
             Check("torch", _torch, k2_fix, True),
             Check("k2", _k2, k2_fix, True),
+            Check("k2 on GPU", _k2_gpu, K2_GPU_FIX, need("k2-gpu")),
             Check("numpy", _module_version("numpy"), k2_fix, True),
+            Check("kaldifst", _module_version("kaldifst"), k2_fix, True),
+            Check("kaldi-decoder", _module_version("kaldi_decoder", "kaldi-decoder"), k2_fix, True),
+            Check("kaldilm", _module_version("kaldilm"), k2_fix, True),
             Check("phonasr.ctc", _module_version("phonasr.ctc", "phonasr"), "pip install -e . in .venv-k2", True),
         ]
     return [
         Check("torch", _torch, INSTALL, True),
         Check("GPU", _gpu, _gpu_fix(), need("gpu")),
         Check("k2", _k2, k2_fix, need("k2")),
+        Check("k2 on GPU", _k2_gpu, K2_GPU_FIX, need("k2-gpu")),
         Check("kaldifeat", _kaldifeat, _kaldifeat_fix(), need("kaldifeat")),
         Check("kaldi-native-fbank", _module_version("kaldi_native_fbank"), INSTALL, False),
         Check("fbank backend", _fbank_backend, INSTALL, True),

@@ -32,11 +32,30 @@ def _write_costs(path: Path, lines: List[str]) -> None:
     atomic_write_text(path, "".join(f"{line}\n" for line in lines))
 
 
+DECODERS = ("kaldi", "k2")
+
+
+def _k2_one_best(graph_dir: str | Path, posteriors: Dict, utts: Sequence[str], opts: WfstOptions) -> Dict:
+    """k2's 1-best of ``utts`` (:mod:`phonasr.decode.k2_wfst`), imported only here: k2 is optional."""
+    try:
+        from phonasr.decode.k2_wfst import one_best_all
+    except ImportError as e:
+        raise RuntimeError(f"--decoder k2: k2 does not import in this Python ({e}); install the k2 matching its "
+                           "torch (README, 'k2 on a GPU') or use --decoder kaldi") from None
+    return one_best_all(graph_dir, {u: posteriors[u] for u in utts}, opts)
+
+
 def decode_dir(in_dir: str | Path, graph_dir: str | Path, out_dir: str | Path, opts: WfstOptions,
-               lattice: bool = True, shard: tuple[int, int] = (1, 1)) -> None:
+               lattice: bool = True, shard: tuple[int, int] = (1, 1), decoder: str = "kaldi") -> None:
     """Decode shard ``shard`` (J, N: utterances J, J+N, ... of the sorted ids) of ``in_dir``'s logprobs.pt with the
-    graph of ``graph_dir``: ``opts.nbest`` hypotheses from lattices, or FasterDecoder's 1-best when not
-    ``lattice``."""
+    graph of ``graph_dir``: ``opts.nbest`` hypotheses from lattices, or the 1-best when not ``lattice``, by
+    ``decoder``: kaldi (FasterDecoder, CPU) or k2 (intersect_dense_pruned, on the GPU where k2 can use one;
+    1-best only)."""
+    if decoder not in DECODERS:
+        raise ValueError(f"unknown decoder '{decoder}'; choose from {', '.join(DECODERS)}")
+    if decoder == "k2" and lattice:
+        raise ValueError("the k2 decoder gives the 1-best only: decode with --lattice false, or --decoder kaldi "
+                         "for n-best lists")
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     posteriors = load_checkpoint(in_dir / LOGPROBS)
     refs = read_references(in_dir)
@@ -54,12 +73,13 @@ def decode_dir(in_dir: str | Path, graph_dir: str | Path, out_dir: str | Path, o
     decoded: List[DecodedUtterance] = []
     costs: List[str] = []
     failed, frames, start = 0, 0, time.time()
+    k2_best = _k2_one_best(graph_dir, posteriors, utts, opts) if decoder == "k2" else {}
     for utt in utts:
         hyps: List[WfstHypothesis]
         if lattice:
             hyps = nbest(graph, posteriors[utt], opts)
         else:
-            best = one_best(graph, posteriors[utt], opts)
+            best = k2_best[utt] if decoder == "k2" else one_best(graph, posteriors[utt], opts)
             hyps = [best] if best is not None else []
         frames += posteriors[utt].size(0)
         if not hyps:
@@ -76,7 +96,7 @@ def decode_dir(in_dir: str | Path, graph_dir: str | Path, out_dir: str | Path, o
                        failed, len(utts))
     logger.info("WFST-decoded %d utterances (%d frames) of %s in %.1f s: %.0f frames/s, %s, LM weight %.2f",
                 len(utts), frames, in_dir, seconds, frames / max(seconds, 1e-9),
-                f"{opts.nbest}-best from lattices" if lattice else "1-best", opts.lm_weight)
+                f"{opts.nbest}-best from lattices" if lattice else f"1-best ({decoder})", opts.lm_weight)
 
 
 def merge_decoding(in_dir: str | Path, out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> None:

@@ -56,7 +56,7 @@ def test_require_rejects_unknown_names(capsys):
     with pytest.raises(SystemExit) as exit_info:
         doctor.main(["--require", "gpu,kaldfeat"])
     assert exit_info.value.code == 2
-    assert "--require: unknown part(s) kaldfeat; choose from gpu, k2, kaldifeat" in capsys.readouterr().err
+    assert "--require: unknown part(s) kaldfeat; choose from gpu, k2, k2-gpu, kaldifeat" in capsys.readouterr().err
 
 
 def test_doctor_fails_with_fix_line_for_a_required_missing_part():

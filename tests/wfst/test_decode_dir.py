@@ -60,3 +60,16 @@ def test_one_best_mode_and_vocabulary_mismatch(tmp_path, decoded_input):
     torch.save({"u1": torch.zeros(4, 7)}, decoded_input / "logprobs.pt")
     with pytest.raises(ValueError, match="graph .* is over 5 tokens of toy"):
         decode_dir(decoded_input, graph, tmp_path / "bad", WfstOptions())
+
+
+def test_k2_decoder_is_one_best_only_and_needs_k2(tmp_path, decoded_input):
+    graph = toy.write_graph(tmp_path)
+    with pytest.raises(ValueError, match="1-best only: decode with --lattice false"):
+        decode_dir(decoded_input, graph, tmp_path / "k2", WfstOptions(), decoder="k2")
+    with pytest.raises(ValueError, match="unknown decoder 'kaldy'"):
+        decode_dir(decoded_input, graph, tmp_path / "x", WfstOptions(), lattice=False, decoder="kaldy")
+    try:
+        import k2  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="--decoder k2: k2 does not import"):
+            decode_dir(decoded_input, graph, tmp_path / "k2", WfstOptions(), lattice=False, decoder="k2")
