@@ -9,6 +9,7 @@ beam=16
 max_active=7000
 lattice=true
 lattice_beam=8
+max_lattice_states=10000
 nbest=64
 decoder=kaldi
 nj=1
@@ -28,6 +29,8 @@ Options:
   --max-active N      most active states per frame, 1-best decoder (default: $max_active)
   --lattice BOOL      true: n-best from lattices; false: 1-best only, faster (default: $lattice)
   --lattice-beam X    lattice pruning beam (default: $lattice_beam)
+  --max-lattice-states N  a raw lattice above this size is decoded again with the lattice beam narrowed by 2,
+                      so that building the n-best stays fast (default: $max_lattice_states)
   --nbest N           distinct word sequences per utterance (default: $nbest)
   --decoder NAME      kaldi (kaldi-decoder, CPU) or k2 (GPU where k2 can use one; 1-best only, so with
                       --lattice false; needs k2 in this Python: README 'k2 on a GPU') (default: $decoder)
@@ -60,7 +63,7 @@ if stage_done "$out_dir" decode_wfst; then
 fi
 
 opts=(--lm-weight "$lm_weight" --beam "$beam" --max-active "$max_active" --lattice "$lattice"
-      --lattice-beam "$lattice_beam" --nbest "$nbest" --decoder "$decoder")
+      --lattice-beam "$lattice_beam" --max-lattice-states "$max_lattice_states" --nbest "$nbest" --decoder "$decoder")
 mkdir -p "$out_dir/log"
 log "WFST decoding of $in_dir with $graph ($decoder): $nj job(s), LM weight $lm_weight, lattice $lattice, nbest $nbest"
 if [ "$nj" -eq 1 ]; then

@@ -38,6 +38,8 @@ def get_parser() -> argparse.ArgumentParser:
                      help="true: n-best from lattices (LatticeSimpleDecoder); false: 1-best (FasterDecoder)")
     dec.add_argument("--lattice-beam", type=float, default=8.0, help="lattice pruning beam")
     dec.add_argument("--nbest", type=int, default=64, help="distinct word sequences per utterance")
+    dec.add_argument("--max-lattice-states", type=int, default=10000,
+                     help="a raw lattice above this size is decoded again with the lattice beam narrowed by 2")
     dec.add_argument("--decoder", choices=DECODERS, default="kaldi",
                      help="kaldi: kaldi-decoder on the CPU; k2: intersect_dense_pruned on the GPU where k2 can use "
                           "one (needs k2 in this Python and --lattice false)")
@@ -54,7 +56,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     setup_logging()
     if args.command == "decode":
         opts = WfstOptions(lm_weight=args.lm_weight, beam=args.beam, max_active=args.max_active,
-                           lattice_beam=args.lattice_beam, nbest=args.nbest)
+                           lattice_beam=args.lattice_beam, nbest=args.nbest,
+                           max_lattice_states=args.max_lattice_states)
         decode_dir(args.in_dir, args.graph_dir, args.out_dir, opts, lattice=args.lattice, shard=args.shard,
                    decoder=args.decoder)
         write_run_info(args.out_dir, "decode_wfst", vars(args))

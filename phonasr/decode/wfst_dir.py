@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List, Sequence
 
 from phonasr.decode.outputs import LOGPROBS, DecodedUtterance, Scored, merge_shards, read_references, write_decode_dir
 from phonasr.decode.wfst import WfstHypothesis, WfstOptions, nbest, one_best

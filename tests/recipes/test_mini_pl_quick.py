@@ -72,7 +72,8 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
                  "exp/jsa/final.pt", "exp/p2g_aug/final.pt", "exp/p2g_lda/final.pt",
                  "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv", "data/lm_pl/lm.arpa",
                  "exp/graph_bpe/HLG.fst", "exp/graph_phone_g2p/HLG.fst", "exp/graph_phone_lexicon/HLG.fst",
-                 *(f"exp/{system}/lmwt/{f}" for system in LM_SYSTEMS for f in ("sweep.tsv", "sweep.png", "weight.txt"))):
+                 *(f"exp/{system}/lmwt/{f}" for system in LM_SYSTEMS
+                   for f in ("sweep.tsv", "sweep.png", "weight.txt"))):
         assert (quick_run / path).exists(), f"missing {path}"
     assert list((quick_run / "exp/jsa/tensorboard").iterdir()), "no TensorBoard logs for JSA"
     timed = [line.split("\t") for line in (quick_run / "exp/stage_times.tsv").read_text().splitlines()]

@@ -111,3 +111,14 @@ def test_nbest_equals_brute_force(tmp_path, seed, lm_weight):
     listed = nbest(load_graph(graph_dir), log_probs, WfstOptions(lm_weight=lm_weight, nbest=8, **WIDE))
     assert [tuple(_words(graph_dir, h)) for h in listed] == [seq for _, seq in scored[:8]]
     assert [h.score(lm_weight) for h in listed] == pytest.approx([s for s, _ in scored[:8]], abs=1e-2)
+
+
+def test_a_large_lattice_is_decoded_again_with_a_narrower_beam(tmp_path, caplog):
+    graph = load_graph(toy.write_graph(tmp_path))
+    flat = torch.log_softmax(0.1 * torch.randn(30, 5, generator=torch.Generator().manual_seed(3)), -1)
+    wide = nbest(graph, flat, WfstOptions(nbest=64))
+    with caplog.at_level("INFO", logger="phonasr.decode.wfst"):
+        narrow = nbest(graph, flat, WfstOptions(nbest=64, max_lattice_states=5))
+    assert "decoding again at 6" in caplog.text and "decoding again at 2" in caplog.text
+    assert narrow[0] == wide[0]                # the best path survives any lattice beam
+    assert 1 <= len(narrow) < len(wide)
