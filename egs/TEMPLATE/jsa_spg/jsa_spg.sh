@@ -46,6 +46,7 @@ JSA-SPG recipe for '$target_lang'. Stages:
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
   12 S2P -> P2G decoding + WER                    13 language-domain adaptation (text only)
+  14 pack the JSA-SPG system into exp/jsa_aug/model (phonasr transcribe reads it)
 Every run ends by logging the wall time of each stage (exp/stage_times.tsv) and printing the results table
 exp/results.tsv (utils/show_results.sh).
 Options:
@@ -250,6 +251,14 @@ if run_stage 13; then
   train_model p2g_lda exp/p2g_lda "${p2g_tokenizers[@]}" data.train=data/pairs/lda_train.tsv \
     data.dev=data/pairs/lda_dev.tsv
   decode_s2p_p2g jsa_lda jsa exp/p2g_lda
+fi
+
+if run_stage 14; then
+  log "Stage 14: pack JSA-SPG + P2G augmentation (JSA S2P and G2P, augmented P2G) into exp/jsa_aug/model"
+  steps/pack_model.sh --language "$target_lang" --g2p exp/jsa/final.pt:g2p \
+    --fbank-config "$fbank/fbank_train.config.yaml" --results exp/results.tsv --results-systems jsa_aug,jsa \
+    --description "JSA-SPG recipe $(basename "$recipe_dir"): ~$subset_minutes minutes of phoneme labels" \
+    jsa_aug exp/jsa/final.pt:s2p exp/p2g_aug/final.pt exp/jsa_aug/model
 fi
 
 mkdir -p exp
