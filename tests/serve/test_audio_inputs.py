@@ -60,3 +60,15 @@ def test_names_lists_and_wav_scp(tmp_path):
     assert (one.name, one.path) == ("utt1", str(odd)) and len(one.load(16000)) == 8000
     with pytest.raises(AudioInputError, match="is a command"):
         two.load(16000)
+
+
+def test_a_lhotse_manifest_is_read_by_id(tmp_path):
+    from lhotse import Recording, RecordingSet
+
+    from phonasr.serve.inputs import from_manifest
+
+    wav = write_wav(tmp_path / "r.wav", 0.75, rate=8000, channels=2)
+    manifest = tmp_path / "recordings.jsonl.gz"
+    RecordingSet.from_recordings([Recording.from_file(wav, recording_id="rec-1")]).to_file(manifest)
+    item, = from_manifest(str(manifest))
+    assert item.name == "rec-1" and len(item.load(16000)) == 12000
