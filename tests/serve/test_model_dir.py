@@ -85,3 +85,20 @@ def test_pack_refuses_a_token_model_as_s2p_and_replaces_an_old_dir(toy_recipe, t
     assert not (tmp_path / "m/stale.txt").exists()
     assert parse_source("exp/jsa/final.pt:s2p") == ("exp/jsa/final.pt", "s2p")
     assert parse_source("exp/p2g_aug/final.pt") == ("exp/p2g_aug/final.pt", None)
+
+
+def test_the_pack_worker_and_the_phonasr_command_fail_in_one_line(toy_recipe, tmp_path, capsys):
+    from phonasr.bin.pack_model import main as pack_main
+    from phonasr.command import main as command_main
+
+    with pytest.raises(SystemExit) as done:
+        pack_main(["--system", "x", "--language", "pl", "--s2p", str(tmp_path / "none.pt"), "--p2g",
+                   str(toy_recipe / "exp/jsa/final.pt:p2g"), str(tmp_path / "m")])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and err.startswith("error: checkpoint ") and err.count("\n") == 1
+    with pytest.raises(SystemExit) as done:
+        command_main(["translate"])
+    assert done.value.code == 2 and "unknown subcommand 'translate'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        command_main(["--help"])
+    assert done.value.code == 0 and "transcribe" in capsys.readouterr().out

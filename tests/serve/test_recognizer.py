@@ -72,3 +72,11 @@ def test_a_ten_minute_recording_is_decoded_in_bounded_pieces(toy_model, tmp_path
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts) and starts[0] >= 0 and transcript.words[-1].end <= 600.0 + 0.04
     assert time.time() - start < 120
+
+
+def test_clips_shorter_than_the_front_end_decode_to_nothing(toy_model):
+    recognizer = load_recognizer(load_model_dir(toy_model))
+    clips = [np.full(n, 0.01, dtype=np.float32) for n in (1, 50, 400, 1000)]
+    transcripts = recognizer.recognize(["a", "b", "c", "d"], clips)
+    assert [t.name for t in transcripts] == ["a", "b", "c", "d"]
+    assert all(t.text == "" and t.words == [] for t in transcripts[:3])  # under 7 fbank frames: no S2P output
