@@ -12,7 +12,8 @@ For the utterances of a lhotse cut manifest (audio paths relative to ``--root``,
 2. the largest absolute difference of the S2P log-posteriors (onnx vs torch, int8 vs torch) and how many
    transcripts are identical;
 3. the WER/CER against the cuts' ``supervision.text`` for each backend (the int8 WER change);
-4. with ``--s2p-preset whistle_s``: a randomly initialised S2P of that size is exported and only the network
+4. the S2P network alone (fbank in, log-posteriors out), each backend;
+5. with ``--s2p-preset whistle_s``: a randomly initialised S2P of that size is exported and only the network
    (fbank in, log-posteriors out) is timed, torch vs onnxruntime, since random weights decode nothing.
 
 Exports go to a temporary copy of MODEL_DIR (the directory itself is left unchanged). One thread each
@@ -61,9 +62,21 @@ def timed(recognizer: Recognizer, names: Sequence[str], samples: Sequence[np.nda
     return out, time.perf_counter() - start
 
 
+def time_networks(nets, feats: Sequence[np.ndarray], audio_s: float) -> Dict[str, float]:
+    """Seconds per second of audio of each network alone (fbank in, log-posteriors out, one utterance per call)."""
+    result = {}
+    for name, net in nets:
+        net(feats[0][None], np.array([len(feats[0])]))
+        start = time.perf_counter()
+        for f in feats:
+            net(f[None], np.array([len(f)]))
+        result[name] = (time.perf_counter() - start) / audio_s
+    return result
+
+
 def network_rtf(preset: str, vocab: int, feats: Sequence[np.ndarray], audio_s: float, tmp: Path,
                 threads: int) -> Dict[str, float]:
-    """Seconds per second of audio of the S2P network alone (one utterance per call), torch and onnxruntime."""
+    """The S2P network alone, randomly initialised at ``preset`` size: torch and onnxruntime."""
     torch.manual_seed(0)
     model = build_model({"type": "conformer", "preset": preset, "dropout": 0.0}, vocab).eval()
     path = tmp / f"{preset}.onnx"
@@ -71,14 +84,8 @@ def network_rtf(preset: str, vocab: int, feats: Sequence[np.ndarray], audio_s: f
     export_network(model, path)
     print(f"  {preset}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, exported in "
           f"{time.perf_counter() - start:.0f} s")
-    result = {}
-    for name, net in (("torch", TorchNetwork(model, torch.device("cpu"))), ("onnx", OnnxNetwork(path, "cpu", threads))):
-        net(feats[0][None], np.array([len(feats[0])]))
-        start = time.perf_counter()
-        for f in feats:
-            net(f[None], np.array([len(f)]))
-        result[name] = (time.perf_counter() - start) / audio_s
-    return result
+    return time_networks([("torch", TorchNetwork(model, torch.device("cpu"))),
+                          ("onnx", OnnxNetwork(path, "cpu", threads))], feats, audio_s)
 
 
 def main() -> None:
@@ -124,10 +131,13 @@ def main() -> None:
             rtf = seconds[label] / audio_s
             print(f"{label:<10} {rtf:8.4f} {seconds['torch'] / seconds[label]:8.2f}x {diff:11.2e} "
                   f"{same:>4}/{len(names):<5} {wer:7.2f} {cer:7.2f}")
+        feats = load_recognizer(model_dir).features(samples)
+        nets = [(label, load_network(model_dir, "s2p", num_threads=args.threads, **kw).run) for label, kw in variants]
+        rtf = time_networks(nets, feats, audio_s)
+        print("\nS2P network only (this model, one utterance per call): " + ", ".join(
+            f"{label} RTF {value:.4f} ({rtf['torch'] / value:.2f}x torch)" for label, value in rtf.items()))
         if args.s2p_preset:
             print(f"\nS2P network only, random {args.s2p_preset} weights (one utterance per call):")
-            recognizer = load_recognizer(model_dir)
-            feats = recognizer.features(samples)
             vocab = load_network(model_dir, "s2p").outputs.vocab_size
             rtf = network_rtf(args.s2p_preset, vocab, feats, audio_s, Path(tmp), args.threads)
             print(f"  torch RTF {rtf['torch']:.4f}, onnxruntime RTF {rtf['onnx']:.4f}, onnxruntime "
