@@ -8,5 +8,5 @@ setup(
     packages=find_packages(include=["phonasr", "phonasr.*"]),
     package_data={"phonasr": ["phonemes/inventories/*.txt"]},
     python_requires=">=3.9",
-    entry_points={"console_scripts": ["phonasr-doctor=phonasr.bin.doctor:main"]},
+    entry_points={"console_scripts": ["phonasr=phonasr.command:main", "phonasr-doctor=phonasr.bin.doctor:main"]},
 )

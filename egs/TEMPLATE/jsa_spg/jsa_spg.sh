@@ -55,6 +55,7 @@ JSA-SPG recipe for '$target_lang'. Stages:
   14 word n-gram LM + decoding graphs (BPE TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG)
   15 WFST decoding with the LM                    16 marginal-likelihood scoring (MLS) of the LM n-best
   (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
+  17 pack the JSA-SPG system into exp/jsa_aug/model (phonasr transcribe reads it)
 Every run ends by logging the wall time of each stage (exp/stage_times.tsv) and printing the results table
 exp/results.tsv (utils/show_results.sh).
 Options:
@@ -302,6 +303,14 @@ if run_stage 16; then
   rescore_mls spg_init exp/p2g_init s2p_ft_phone --g2p-checkpoint exp/g2p_init
   rescore_mls jsa exp/jsa jsa
   rescore_mls jsa_aug exp/p2g_aug jsa --g2p-checkpoint exp/jsa
+fi
+
+if run_stage 17; then
+  log "Stage 17: pack JSA-SPG + P2G augmentation (JSA S2P and G2P, augmented P2G) into exp/jsa_aug/model"
+  steps/pack_model.sh --language "$target_lang" --g2p exp/jsa/final.pt:g2p \
+    --fbank-config "$fbank/fbank_train.config.yaml" --results exp/results.tsv --results-systems jsa_aug,jsa \
+    --description "JSA-SPG recipe $(basename "$recipe_dir"): ~$subset_minutes minutes of phoneme labels" \
+    jsa_aug exp/jsa/final.pt:s2p exp/p2g_aug/final.pt exp/jsa_aug/model
 fi
 
 mkdir -p exp
