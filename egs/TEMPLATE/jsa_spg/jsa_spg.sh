@@ -271,6 +271,7 @@ if run_stage 14; then
   mkdir -p "$lm_dir"
   for split in train dev test; do  # the Kaldi text of stage 1: the same normalised text as the references
     cut -d' ' -f2- "data/kaldi/$target_lang/$split/text" >"$lm_dir/text_$split.txt"
+    sed 's/ /\t/' "data/kaldi/$target_lang/$split/text" >"$lm_dir/ref_$split.txt"  # words of phone-level decodings
   done
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv \
     --eval-texts "dev=$lm_dir/text_dev.txt test=$lm_dir/text_test.txt" "$lm_dir" "$lm_dir/text_train.txt"
@@ -293,8 +294,10 @@ if run_stage 15; then
   decode_lm spg_init_lm exp/graph_bpe exp/spg_init/decode_p2g_SET          # S2P 1-best -> P2G -> TLG
   decode_lm jsa_lm exp/graph_bpe exp/jsa/decode_p2g_SET
   decode_lm jsa_aug_lm exp/graph_bpe exp/jsa_aug/decode_p2g_SET
-  decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET       # phonemes -> words, no human lexicon
-  decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET  # upper bound
+  # phonemes -> words, without a human lexicon; and the upper bound with one (scored against words, not phonemes)
+  decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET --ref "$lm_dir/ref_SET.txt"
+  decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET \
+    --ref "$lm_dir/ref_SET.txt"
 fi
 
 if run_stage 16; then
