@@ -305,6 +305,7 @@ if run_stage 16; then
   rescore_mls spg_init exp/p2g_init s2p_ft_phone --g2p-checkpoint exp/g2p_init
   rescore_mls jsa exp/jsa jsa
   rescore_mls jsa_aug exp/p2g_aug jsa --g2p-checkpoint exp/jsa
+  rescore_mls jsa_phone_g2p exp/jsa jsa  # the lexicon-free phone-level n-best, scored by the same JSA models
 fi
 
 mkdir -p exp
