@@ -10,6 +10,7 @@ max_active=7000
 lattice=true
 lattice_beam=8
 max_lattice_states=10000
+ref=""
 nbest=64
 decoder=kaldi
 nj=1
@@ -34,6 +35,8 @@ Options:
   --nbest N           distinct word sequences per utterance (default: $nbest)
   --decoder NAME      kaldi (kaldi-decoder, CPU) or k2 (GPU where k2 can use one; 1-best only, so with
                       --lattice false; needs k2 in this Python: README 'k2 on a GPU') (default: $decoder)
+  --ref FILE          utt<TAB>words references instead of <in-decode-dir>/ref.txt, e.g. for a phoneme model
+                      decoded into words, whose decode dir's references are phonemes (default: none)
   --nj N              parallel jobs (default: $nj)
   --cmd CMD           job launcher, utils/run.pl interface (default: $cmd)"
 
@@ -50,6 +53,7 @@ out_dir=$3
 
 [ -f "$in_dir/logprobs.pt" ] || die "$in_dir/logprobs.pt does not exist; decode with --save-logprobs true first"
 [ -f "$graph/HLG.fst" ] || die "$graph/HLG.fst does not exist; build it with steps/make_graph.sh"
+[ -z "$ref" ] || [ -f "$ref" ] || die "reference file $ref does not exist"
 [ "$nj" -ge 1 ] 2>/dev/null || die "--nj must be a positive integer, got '$nj'"
 case $decoder in
   kaldi) ;;
@@ -63,7 +67,7 @@ if stage_done "$out_dir" decode_wfst; then
 fi
 
 opts=(--lm-weight "$lm_weight" --beam "$beam" --max-active "$max_active" --lattice "$lattice"
-      --lattice-beam "$lattice_beam" --max-lattice-states "$max_lattice_states" --nbest "$nbest" --decoder "$decoder")
+      --lattice-beam "$lattice_beam" ${ref:+--ref "$ref"} --max-lattice-states "$max_lattice_states" --nbest "$nbest" --decoder "$decoder")
 mkdir -p "$out_dir/log"
 log "WFST decoding of $in_dir with $graph ($decoder): $nj job(s), LM weight $lm_weight, lattice $lattice, nbest $nbest"
 if [ "$nj" -eq 1 ]; then

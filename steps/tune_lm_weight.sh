@@ -3,7 +3,7 @@
 # weight is ever chosen on a test set. Redone every time (re-ranking is cheap).
 set -euo pipefail
 kind=wfst
-weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0"
+weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0 2.5 3.0"
 metric=wer
 help_message="Usage: $0 [options] <dev-decode-dir> <out-dir> [<name>=<decode-dir> ...]
  e.g.: $0 exp/jsa_lm/decode_dev exp/jsa_lm/lmwt test=exp/jsa_lm/decode_test

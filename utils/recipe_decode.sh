@@ -10,7 +10,8 @@
 #   decode_s2p SYSTEM CHECKPOINT per|wer [decode options]
 #   decode_s2p_p2g SYSTEM S2P_DECODE_SYSTEM P2G_CHECKPOINT [decode_p2g options]
 #   score_per SYSTEM S2P_SYSTEM
-#   decode_lm SYSTEM GRAPH_DIR IN_DIR_WITH_SET    WFST decoding of lm_sets, LM weight chosen on dev, test rows
+#   decode_lm SYSTEM GRAPH_DIR IN_DIR_WITH_SET [decode_wfst options, SET replaced too]
+#                                                 WFST decoding of lm_sets, LM weight chosen on dev, test rows
 #   rescore_mls SYSTEM P2G S2P_SYSTEM [mls options]   MLS of exp/SYSTEM_lm's n-best, weight chosen on dev
 # (the LM ones also read lm_dir, lm_sets, lm_nbest, lm_weights, mls_samples)
 # shellcheck disable=SC2154  # the settings above are the recipe's
@@ -96,9 +97,10 @@ tune_lm() {
 # exp/SYSTEM/decode_SET, an n-best with split LM/acoustic costs from which tune_lm picks the weight
 decode_lm() {
   local system=$1 graph=$2 template=$3 set
+  shift 3
   for set in $lm_sets; do
-    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$nj" --nbest "$lm_nbest" "${template//SET/$set}" "$graph" \
-      "exp/$system/decode_$set"
+    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$nj" --nbest "$lm_nbest" "${@//SET/$set}" \
+      "${template//SET/$set}" "$graph" "exp/$system/decode_$set"
   done
   tune_lm "$system" wfst
 }

@@ -30,6 +30,8 @@ def get_parser() -> argparse.ArgumentParser:
     dec = sub.add_parser("decode", help="decode one shard")
     dec.add_argument("in_dir", help="decode dir with logprobs.pt and ref.txt")
     dec.add_argument("graph_dir", help="HLG dir of steps/make_graph.sh")
+    dec.add_argument("--ref", default=None,
+                     help="utt<TAB>words references instead of in_dir's ref.txt (a phoneme model's holds phonemes)")
     dec.add_argument("out_dir")
     dec.add_argument("--lm-weight", type=float, default=1.0, help="λ: the search minimises λ·graph + acoustic")
     dec.add_argument("--beam", type=float, default=16.0, help="decoding beam")
@@ -59,7 +61,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                            lattice_beam=args.lattice_beam, nbest=args.nbest,
                            max_lattice_states=args.max_lattice_states)
         decode_dir(args.in_dir, args.graph_dir, args.out_dir, opts, lattice=args.lattice, shard=args.shard,
-                   decoder=args.decoder)
+                   decoder=args.decoder, ref_file=args.ref)
         write_run_info(args.out_dir, "decode_wfst", vars(args))
     else:
         merge_decoding(args.in_dir, args.out_dir, args.shard_dirs)

@@ -24,7 +24,7 @@ from phonasr.utils.runinfo import write_run_info
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS = "0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0"
+DEFAULT_WEIGHTS = "0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0 2.5 3.0"
 
 
 def _weights(value: str) -> List[float]:

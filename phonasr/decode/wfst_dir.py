@@ -14,6 +14,7 @@ from typing import Dict, List, Sequence
 
 from phonasr.decode.outputs import LOGPROBS, DecodedUtterance, Scored, merge_shards, read_references, write_decode_dir
 from phonasr.decode.wfst import WfstHypothesis, WfstOptions, nbest, one_best
+from phonasr.scoring.texts import read_utt_texts
 from phonasr.utils.io import atomic_write_text, load_checkpoint
 from phonasr.wfst.fsts import WordTable
 from phonasr.wfst.graph import WORDS_FILE, load_graph, read_graph_info
@@ -46,11 +47,13 @@ def _k2_one_best(graph_dir: str | Path, posteriors: Dict, utts: Sequence[str], o
 
 
 def decode_dir(in_dir: str | Path, graph_dir: str | Path, out_dir: str | Path, opts: WfstOptions,
-               lattice: bool = True, shard: tuple[int, int] = (1, 1), decoder: str = "kaldi") -> None:
+               lattice: bool = True, shard: tuple[int, int] = (1, 1), decoder: str = "kaldi",
+               ref_file: str | Path | None = None) -> None:
     """Decode shard ``shard`` (J, N: utterances J, J+N, ... of the sorted ids) of ``in_dir``'s logprobs.pt with the
     graph of ``graph_dir``: ``opts.nbest`` hypotheses from lattices, or the 1-best when not ``lattice``, by
     ``decoder``: kaldi (FasterDecoder, CPU) or k2 (intersect_dense_pruned, on the GPU where k2 can use one;
-    1-best only)."""
+    1-best only). The references are ``in_dir``'s ref.txt, or ``ref_file`` (utt<TAB>words) where that holds
+    phonemes: a phoneme model decoded into words is scored against the words."""
     if decoder not in DECODERS:
         raise ValueError(f"unknown decoder '{decoder}'; choose from {', '.join(DECODERS)}")
     if decoder == "k2" and lattice:
@@ -58,7 +61,7 @@ def decode_dir(in_dir: str | Path, graph_dir: str | Path, out_dir: str | Path, o
                          "for n-best lists")
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     posteriors = load_checkpoint(in_dir / LOGPROBS)
-    refs = read_references(in_dir)
+    refs = read_utt_texts(ref_file) if ref_file else read_references(in_dir)
     info, graph = read_graph_info(graph_dir), load_graph(graph_dir)
     table = WordTable.read(Path(graph_dir) / WORDS_FILE)
     job, num_jobs = shard
@@ -69,7 +72,7 @@ def decode_dir(in_dir: str | Path, graph_dir: str | Path, out_dir: str | Path, o
                              f", but the graph {graph_dir} is over {info.vocab_size} tokens of {info.token_lang_dir}; "
                              "decode with the graph built for that model's lang dir")
         if utt not in refs:
-            raise ValueError(f"{in_dir}/ref.txt has no reference for '{utt}' of {LOGPROBS}")
+            raise ValueError(f"{ref_file or in_dir / 'ref.txt'} has no reference for '{utt}' of {in_dir / LOGPROBS}")
     decoded: List[DecodedUtterance] = []
     costs: List[str] = []
     failed, frames, start = 0, 0, time.time()

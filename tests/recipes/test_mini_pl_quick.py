@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "egs/mini_pl/run.sh"
 
 LM_SYSTEMS = ("s2p_ft_bpe_lm", "spg_init_lm", "jsa_lm", "jsa_aug_lm", "jsa_phone_g2p_lm",
-              "s2p_ft_phone_full_lexicon_lm", "spg_init_mls", "jsa_mls", "jsa_aug_mls")
+              "s2p_ft_phone_full_lexicon_lm", "spg_init_mls", "jsa_mls", "jsa_aug_mls", "jsa_phone_g2p_mls")
 # (system, test set, metric): the target's test set for every system, and the pretrained model's PER on the dev
 # set of each pretraining language of the quick corpus (es, cs).
 EXPECTED_ROWS = {

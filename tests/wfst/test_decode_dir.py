@@ -73,3 +73,15 @@ def test_k2_decoder_is_one_best_only_and_needs_k2(tmp_path, decoded_input):
     except ImportError:
         with pytest.raises(RuntimeError, match="--decoder k2: k2 does not import"):
             decode_dir(decoded_input, graph, tmp_path / "k2", WfstOptions(), lattice=False, decoder="k2")
+
+
+def test_references_from_a_word_file(tmp_path, decoded_input):
+    """A phoneme model's decode dir holds phoneme references: words decoded from it are scored against words."""
+    graph = toy.write_graph(tmp_path)
+    words = tmp_path / "ref_words.txt"
+    words.write_text("".join(f"{u}\tab d\n" for u in UTTS), encoding="utf-8")
+    decode_dir(decoded_input, graph, tmp_path / "out", WfstOptions(), lattice=False, ref_file=words)
+    assert (tmp_path / "out/ref.txt").read_text() == words.read_text()
+    words.write_text("u1\tab d\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="ref_words.txt has no reference for 'u2'"):
+        decode_dir(decoded_input, graph, tmp_path / "bad", WfstOptions(), lattice=False, ref_file=words)

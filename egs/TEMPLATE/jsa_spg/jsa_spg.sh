@@ -37,7 +37,7 @@ test_sets="dev test" # the target's sets that every system is scored on
 overlay=""           # per-config keys that differ from conf/NAME.yaml (utils/overlay_sets.py), e.g. conf/quick.yaml
 lm_order=4           # stages 14-16: the word n-gram LM of the training transcripts
 lm_nbest=64          #   distinct word sequences kept per utterance by WFST decoding (re-ranked, rescored by MLS)
-lm_weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0"  # the grid each LM weight is chosen from, on dev
+lm_weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0 2.5 3.0"  # the grid each LM weight is chosen from, on dev
 mls_samples=10       #   G2P samples per hypothesis of marginal-likelihood scoring
 lm_lexicon=""        #   the human lexicon of the upper-bound row: espeak, or a word<TAB>phonemes file (default:
                      #   the recipe's lexicon when g2p=lexicon, else espeak)
@@ -272,6 +272,7 @@ if run_stage 14; then
   mkdir -p "$lm_dir"
   for split in train dev test; do  # the Kaldi text of stage 1: the same normalised text as the references
     cut -d' ' -f2- "data/kaldi/$target_lang/$split/text" >"$lm_dir/text_$split.txt"
+    sed 's/ /\t/' "data/kaldi/$target_lang/$split/text" >"$lm_dir/ref_$split.txt"  # words of phone-level decodings
   done
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv \
     --eval-texts "dev=$lm_dir/text_dev.txt test=$lm_dir/text_test.txt" "$lm_dir" "$lm_dir/text_train.txt"
@@ -294,8 +295,10 @@ if run_stage 15; then
   decode_lm spg_init_lm exp/graph_bpe exp/spg_init/decode_p2g_SET          # S2P 1-best -> P2G -> TLG
   decode_lm jsa_lm exp/graph_bpe exp/jsa/decode_p2g_SET
   decode_lm jsa_aug_lm exp/graph_bpe exp/jsa_aug/decode_p2g_SET
-  decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET       # phonemes -> words, no human lexicon
-  decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET  # upper bound
+  # phonemes -> words, without a human lexicon; and the upper bound with one (scored against words, not phonemes)
+  decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET --ref "$lm_dir/ref_SET.txt"
+  decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET \
+    --ref "$lm_dir/ref_SET.txt"
 fi
 
 if run_stage 16; then
@@ -303,6 +306,7 @@ if run_stage 16; then
   rescore_mls spg_init exp/p2g_init s2p_ft_phone --g2p-checkpoint exp/g2p_init
   rescore_mls jsa exp/jsa jsa
   rescore_mls jsa_aug exp/p2g_aug jsa --g2p-checkpoint exp/jsa
+  rescore_mls jsa_phone_g2p exp/jsa jsa  # the lexicon-free phone-level n-best, scored by the same JSA models
 fi
 
 if run_stage 17; then
