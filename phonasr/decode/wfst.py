@@ -64,8 +64,40 @@ def _split(weight: kaldifst.LatticeWeight, lm_weight: float) -> Tuple[float, flo
     return weight.value1, weight.value2 * lm_weight
 
 
-def one_best(graph: kaldifst.StdVectorFst, log_probs: torch.Tensor, opts: WfstOptions) -> Optional[WfstHypothesis]:
-    """FasterDecoder's best path; None when no path reached a final state within the beam."""
+@dataclass(frozen=True)
+class WfstAlignment:
+    """The best path frame by frame: what word times and the phonemes of a 1-best are read from."""
+
+    hypothesis: WfstHypothesis
+    frames: Tuple[int, ...]       # per frame, the token id the path emits there (ilabel - 1; 0 is the blank)
+    word_frames: Tuple[int, ...]  # per word of ``hypothesis.words``, the frame of the arc carrying its label
+
+
+def _walk(path: kaldifst.Lattice) -> Tuple[List[int], List[Tuple[int, int]]]:
+    """(token per frame, (word, frame) per output label) of a linear lattice. An arc with an input label
+    consumes one frame; a label on an input-epsilon arc is placed on the last frame consumed before it."""
+    arcs: Dict[int, Tuple[int, int, int]] = {}
+    for line in str(path).splitlines():
+        fields = line.split()
+        if len(fields) >= 4:
+            arcs[int(fields[0])] = (int(fields[1]), int(fields[2]), int(fields[3]))
+    frames: List[int] = []
+    words: List[Tuple[int, int]] = []
+    state, seen = path.start, set()
+    while state in arcs and state not in seen:
+        seen.add(state)
+        state, ilabel, olabel = arcs[state]
+        if ilabel:
+            frames.append(ilabel - 1)
+        if olabel:
+            words.append((olabel, max(len(frames) - 1, 0)))
+    return frames, words
+
+
+def best_path(graph: kaldifst.StdVectorFst, log_probs: torch.Tensor,
+              opts: WfstOptions) -> Optional[WfstAlignment]:
+    """FasterDecoder's best path with its frame-level alignment; None when no path reached a final state
+    within the beam."""
     decoder = kaldi_decoder.FasterDecoder(graph, kaldi_decoder.FasterDecoderOptions(beam=opts.beam,
                                                                                   max_active=opts.max_active))
     decoder.decode(_decodable(log_probs, opts.lm_weight))
@@ -75,7 +107,15 @@ def one_best(graph: kaldifst.StdVectorFst, log_probs: torch.Tensor, opts: WfstOp
     ok, _, words, weight = kaldifst.get_linear_symbol_sequence(path)
     if not ok or weight.value1 == float("inf"):
         return None
-    return WfstHypothesis(tuple(words), *_split(weight, opts.lm_weight))
+    frames, labels = _walk(path)
+    return WfstAlignment(WfstHypothesis(tuple(words), *_split(weight, opts.lm_weight)), tuple(frames),
+                         tuple(frame for _, frame in labels))
+
+
+def one_best(graph: kaldifst.StdVectorFst, log_probs: torch.Tensor, opts: WfstOptions) -> Optional[WfstHypothesis]:
+    """FasterDecoder's best path; None when no path reached a final state within the beam."""
+    alignment = best_path(graph, log_probs, opts)
+    return None if alignment is None else alignment.hypothesis
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from phonasr.ctc import forced_align, greedy_search, min_ctc_frames
-from phonasr.decode.wfst import WfstOptions, nbest, one_best
+from phonasr.decode.wfst import WfstOptions, best_path, nbest, one_best
 from phonasr.lm.arpa import read_arpa
 from phonasr.wfst.fsts import WordTable
 from phonasr.wfst.graph import load_graph
@@ -122,3 +122,22 @@ def test_a_large_lattice_is_decoded_again_with_a_narrower_beam(tmp_path, caplog)
     assert "decoding again at 6" in caplog.text and "decoding again at 2" in caplog.text
     assert narrow[0] == wide[0]                # the best path survives any lattice beam
     assert 1 <= len(narrow) < len(wide)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_best_path_alignment_is_the_1best_frame_by_frame(tmp_path, seed):
+    """One token per frame whose CTC collapse spells the words; each word label on a frame in order; the
+    acoustic cost is that frame path's."""
+    graph_dir = toy.write_graph(tmp_path)
+    log_probs = _noisy_spelling(seed)
+    opts = WfstOptions(lm_weight=0.7)
+    alignment = best_path(load_graph(graph_dir), log_probs, opts)
+    assert alignment is not None and alignment.hypothesis == one_best(load_graph(graph_dir), log_probs, opts)
+    assert len(alignment.frames) == log_probs.size(0)
+    collapsed = [t for i, t in enumerate(alignment.frames) if t and (i == 0 or alignment.frames[i - 1] != t)]
+    tok = toy.tokenizer()
+    assert [tok.symbols[t] for t in collapsed] == toy.spell(_words(graph_dir, alignment.hypothesis))
+    assert len(alignment.word_frames) == len(alignment.hypothesis.words)
+    assert list(alignment.word_frames) == sorted(alignment.word_frames)
+    acoustic = -float(log_probs[torch.arange(log_probs.size(0)), torch.tensor(alignment.frames)].sum())
+    assert alignment.hypothesis.acoustic_cost == pytest.approx(acoustic, abs=1e-3)
