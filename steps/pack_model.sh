@@ -10,6 +10,8 @@ fbank_config=""
 results=""
 results_systems=""
 description=""
+graph=""
+lm_weight_file=""
 onnx=false
 int8=false
 help_message="Usage: $0 [options] <system> <s2p CHECKPOINT[:MODEL]> <p2g CHECKPOINT[:MODEL]> <out-dir>
@@ -25,6 +27,8 @@ Options:
   --results FILE            results.tsv whose rows for --results-systems go into the model card
   --results-systems LIST    comma-separated systems (default: <system>)
   --description TEXT        a sentence about the data for the model card
+  --graph DIR               also pack this graph dir over the S2P's phonemes (exp/graph_phone_g2p): --decoder lm
+  --lm-weight-file FILE     with --graph, the LM weight chosen on dev (exp/jsa_phone_g2p_lm/lmwt/weight.txt)
   --onnx BOOL               also export the networks to ONNX (default: $onnx)
   --int8 BOOL               with --onnx true, also int8 quantised copies (default: $int8)"
 
@@ -53,8 +57,10 @@ opts=(--system "$system" --language "$language" --s2p "$s2p" --p2g "$p2g" --desc
 [ -n "$fbank_config" ] && opts+=(--fbank-config "$fbank_config")
 [ -n "$results" ] && opts+=(--results "$results")
 [ -n "$results_systems" ] && opts+=(--results-systems "$results_systems")
+[ -n "$graph" ] && opts+=(--graph "$graph")
+[ -n "$lm_weight_file" ] && opts+=(--lm-weight-file "$lm_weight_file")
 mkdir -p "$parent/log"
-log "packing $system (S2P $s2p, P2G $p2g${g2p:+, G2P $g2p}) into $out"
+log "packing $system (S2P $s2p, P2G $p2g${g2p:+, G2P $g2p}${graph:+, graph $graph}) into $out"
 python -m phonasr.bin.pack_model "${opts[@]}" "$out" 2>&1 | tee "$parent/log/$name.log" >&2 \
   || die "packing $out failed; see $parent/log/$name.log"
 if [ "$onnx" = true ]; then

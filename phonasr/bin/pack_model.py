@@ -2,12 +2,14 @@
 
     python -m phonasr.bin.pack_model --system jsa_aug --language pl --s2p exp/jsa/final.pt:s2p \
         --p2g exp/p2g_aug/final.pt [--g2p exp/jsa/final.pt:g2p] [--fbank-config FBANK_CONFIG_YAML] \
-        [--results exp/results.tsv] OUT_DIR
+        [--results exp/results.tsv] [--graph exp/graph_phone_g2p \
+        --lm-weight-file exp/jsa_phone_g2p_lm/lmwt/weight.txt] OUT_DIR
 
 A network is CHECKPOINT[:MODEL] (MODEL: its name inside a multi-model checkpoint such as JSA's final.pt).
 Writes OUT_DIR/model.yaml (manifest, sha256 per file), README.md (model card), s2p.pt, p2g.pt [g2p.pt],
 lang/*, features.yaml and decoding.yaml; see :mod:`phonasr.serve.model_dir`. The checkpoints' recorded lang dirs
-are read relative to --root (the recipe output root, default: the current directory).
+are read relative to --root (the recipe output root, default: the current directory). --graph packs a
+phone-level decoding graph over the S2P's phonemes as graph/ for ``phonasr transcribe --decoder lm``.
 """
 from __future__ import annotations
 
@@ -37,6 +39,11 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--description", default="", help="a sentence for the model card (data, recipe)")
     parser.add_argument("--s2p-beam", type=int, default=16, help="decoding.yaml: S2P beam (default 16)")
     parser.add_argument("--p2g-beam", type=int, default=16, help="decoding.yaml: P2G beam (default 16)")
+    parser.add_argument("--graph", default=None,
+                        help="a graph dir over the S2P's phonemes (exp/graph_phone_g2p) for --decoder lm")
+    weight = parser.add_mutually_exclusive_group()
+    weight.add_argument("--lm-weight", type=float, default=None, help="decoding.yaml: the graph's LM weight")
+    weight.add_argument("--lm-weight-file", default=None, help="or the file holding it (lmwt/weight.txt)")
     return parser
 
 
@@ -49,7 +56,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         pack_system(args.out_dir, system=args.system, language=args.language, s2p=Source(*parse_source(args.s2p)),
                     p2g=Source(*parse_source(args.p2g)), g2p=g2p, root=args.root, fbank_config=args.fbank_config,
                     results=args.results, results_systems=systems, description=args.description,
-                    decoding={"s2p_beam": args.s2p_beam, "p2g_beam": args.p2g_beam})
+                    decoding={"s2p_beam": args.s2p_beam, "p2g_beam": args.p2g_beam}, graph=args.graph,
+                    lm_weight=args.lm_weight, lm_weight_file=args.lm_weight_file)
     except (ModelDirError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -9,6 +9,7 @@ A model directory holds everything decoding needs and nothing that points outsid
     features.yaml     the fbank settings (the CMVN statistics are buffers of the S2P itself)
     decoding.yaml     beams and chunking of ``phonasr transcribe``
     onnx/*.onnx       optional: ONNX exports (``phonasr export-onnx``)
+    graph/            optional: HLG.fst, words.txt, graph.yaml of a phone-level graph (``--decoder lm``)
 
 Every path in it is relative to the directory, so it can be copied to another machine and directory. Loading
 checks every file the manifest lists against its sha256: a missing or altered file fails naming that file,
@@ -30,6 +31,8 @@ MANIFEST = "model.yaml"
 FORMAT = "phonasr-model"
 FORMAT_VERSION = 1
 COMPONENTS = ("s2p", "p2g", "g2p")
+GRAPH_DIR = "graph"  # the optional phone-level graph of ``--decoder lm``: phonasr.wfst.graph's files
+GRAPH_FILES = ("HLG.fst", "words.txt", "graph.yaml")
 
 
 class ModelDirError(ValueError):

@@ -5,6 +5,11 @@ config (manifest paths, the machine's directories). The packed copy keeps only w
 network's weights and ``model_specs`` entry, its lang dirs copied under ``lang/`` and referred to relatively,
 the fbank settings, the decoding settings and a model card; ``model.yaml`` lists every file with its sha256
 (:mod:`phonasr.serve.model_dir`).
+
+A decoding graph (the recipe's lexicon-free ``exp/graph_phone_g2p``) can go along for ``--decoder lm``: its
+HLG.fst, words.txt and graph.yaml are copied under ``graph/`` (hashed like every file), graph.yaml's token lang
+dir rewritten to the packed S2P's, and the LM weight chosen on dev written to decoding.yaml. A graph over other
+tokens than the S2P's is refused: it would decode without error into wrong words.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ import yaml
 from phonasr.features.config import FbankConfig
 from phonasr.models.stored import load_stored_model
 from phonasr.serve.model_dir import (
+    GRAPH_DIR,
+    GRAPH_FILES,
     MANIFEST,
     Component,
     Manifest,
@@ -53,12 +60,17 @@ class Source:
 def pack_system(out_dir: str | Path, *, system: str, language: str, s2p: Source, p2g: Source,
                 g2p: Optional[Source] = None, root: str | Path = ".", fbank_config: Optional[str] = None,
                 results: Optional[str] = None, results_systems: Sequence[str] = (),
-                decoding: Optional[Mapping[str, Any]] = None, description: str = "") -> Path:
+                decoding: Optional[Mapping[str, Any]] = None, description: str = "",
+                graph: Optional[str] = None, lm_weight: Optional[float] = None,
+                lm_weight_file: Optional[str] = None) -> Path:
     """Write the model directory of ``system`` into ``out_dir`` (replaced as a whole, atomically renamed into
     place). ``root`` is the recipe output root the checkpoints' recorded lang dirs are relative to;
     ``fbank_config`` a ``fbank_*.config.yaml`` of the training features (default: phonasr's fbank settings);
-    the rows of ``results`` (results.tsv) for ``results_systems`` go into the model card."""
+    the rows of ``results`` (results.tsv) for ``results_systems`` go into the model card. ``graph``: a graph dir
+    over the S2P's phonemes to pack for ``--decoder lm``, with ``lm_weight`` (or the one of ``lm_weight_file``,
+    the recipe's lmwt/weight.txt)."""
     out_dir = Path(out_dir)
+    weight = _lm_weight(graph, lm_weight, lm_weight_file)
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -68,12 +80,15 @@ def pack_system(out_dir: str | Path, *, system: str, language: str, s2p: Source,
         for kind, source, prefer in (("s2p", s2p, "s2p"), ("p2g", p2g, "p2g"), ("g2p", g2p, "g2p")):
             if source is not None:
                 components[kind] = _pack_network(tmp, kind, source, prefer, Path(root), lang_dirs)
+        if graph is not None:
+            _copy_graph(Path(graph), tmp, Path(root), s2p, components["s2p"])
         features = _fbank_settings(fbank_config)
         atomic_write_text(tmp / "features.yaml", yaml.safe_dump(features, sort_keys=False))
-        settings = {**DEFAULT_DECODING, **dict(decoding or {})}
+        settings = {**DEFAULT_DECODING, **dict(decoding or {}), **({"lm_weight": weight} if graph else {})}
         atomic_write_text(tmp / "decoding.yaml", yaml.safe_dump(settings, sort_keys=False))
         rows = _result_rows(results, results_systems)
-        atomic_write_text(tmp / "README.md", model_card(system, language, components, rows, description))
+        atomic_write_text(tmp / "README.md", model_card(system, language, components, rows, description,
+                                                          graph is not None))
         manifest = Manifest(system=system, language=language, components=components, files={},
                             versions=versions(), created=datetime.datetime.now(datetime.timezone.utc)
                             .strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -129,6 +144,58 @@ def _copy_lang_dir(src: Path, out: Path, lang_dirs: Dict[str, str]) -> str:
     return rel
 
 
+def _lm_weight(graph: Optional[str], weight: Optional[float], weight_file: Optional[str]) -> float:
+    if graph is None:
+        if weight is not None or weight_file:
+            raise ModelDirError("an LM weight without --graph: pass the graph dir it was chosen for (--graph DIR)")
+        return 1.0
+    if weight is not None and weight_file:
+        raise ModelDirError("pass --lm-weight or --lm-weight-file, not both")
+    if weight_file:
+        try:
+            weight = float(Path(weight_file).read_text(encoding="utf-8").split()[0])
+        except (OSError, ValueError, IndexError):
+            raise ModelDirError(f"cannot read an LM weight from {weight_file}; pass the lmwt/weight.txt that "
+                                "steps/tune_lm_weight.sh wrote, or --lm-weight X") from None
+    if weight is None:
+        logger.warning("packing %s without an LM weight: --decoder lm will use 1.0; pass the one chosen on dev "
+                       "(--lm-weight-file exp/<system>/lmwt/weight.txt)", graph)
+        return 1.0
+    if not weight > 0:
+        raise ModelDirError(f"LM weight {weight} must be positive; pass the one chosen on dev")
+    return float(weight)
+
+
+def _copy_graph(src: Path, out: Path, root: Path, s2p: Source, component: Component) -> None:
+    """Copy graph dir ``src`` to ``out/graph`` after checking it is over the S2P's tokens."""
+    for name in GRAPH_FILES:
+        if not (src / name).is_file():
+            raise ModelDirError(f"graph dir {src} has no {name}; build it with steps/make_graph.sh (recipe stage 14)")
+    info_file = GRAPH_FILES[2]
+    info = yaml.safe_load((src / info_file).read_text(encoding="utf-8")) or {}
+    packed_lang = out / component.outputs
+    vocab = len((packed_lang / "tokens.txt").read_text(encoding="utf-8").splitlines())
+    if info.get("vocab_size") != vocab:
+        raise ModelDirError(f"graph {src} is over {info.get('vocab_size')} tokens of {info.get('token_lang_dir')}, "
+                            f"but the S2P ({s2p.checkpoint}) has {vocab}; pass the graph built for the S2P's lang dir")
+    recorded = Path(str(info.get("token_lang_dir", "")))
+    graph_lang = recorded if recorded.is_absolute() else root / recorded
+    if (graph_lang / "tokens.txt").is_file():
+        if (graph_lang / "tokens.txt").read_text(encoding="utf-8") != (packed_lang / "tokens.txt").read_text(
+                encoding="utf-8"):
+            raise ModelDirError(f"graph {src} is over the tokens of {graph_lang}, which differ from the S2P's "
+                                f"({s2p.checkpoint}); pass the graph built for the S2P's lang dir")
+    else:
+        logger.warning("graph %s: its token lang dir %s is not at hand; checked the token count only", src, graph_lang)
+    dst = out / GRAPH_DIR
+    dst.mkdir()
+    for name in GRAPH_FILES:
+        shutil.copyfile(src / name, dst / name)
+    info["token_lang_dir"] = component.outputs  # the packed copy, relative to the model directory
+    info["arpa"] = Path(str(info.get("arpa", ""))).name  # a note of which LM; no recipe path in a model dir
+    atomic_write_text(dst / info_file, yaml.safe_dump(info, sort_keys=False, allow_unicode=True))
+
+
 def _fbank_settings(path: Optional[str]) -> Dict[str, Any]:
     if not path:
         return FbankConfig().to_dict()
@@ -147,7 +214,7 @@ def _result_rows(results: Optional[str], systems: Sequence[str]) -> List[List[st
 
 
 def model_card(system: str, language: str, components: Mapping[str, Component], rows: Sequence[Sequence[str]],
-               description: str = "") -> str:
+               description: str = "", has_graph: bool = False) -> str:
     """A short README.md: what the system is, what it was trained on, its test figures, how to run it."""
     parts = [f"# phonasr model: {system} ({language})", ""]
     if description:
@@ -162,7 +229,10 @@ def model_card(system: str, language: str, components: Mapping[str, Component], 
                   "| system | test set | metric | value | errors/total |", "|---|---|---|---|---|"]
         parts += ["| " + " | ".join(row) + " |" for row in rows]
     parts += ["", "Use it:", "", "```bash", "phonasr transcribe . audio.wav            # name<TAB>text",
-              "phonasr transcribe --output-format json . audio.wav", "```", "",
+              "phonasr transcribe --output-format json . audio.wav"]
+    if has_graph:
+        parts += ["phonasr transcribe --decoder lm . audio.wav  # the word LM through graph/"]
+    parts += ["```", "",
               f"`{MANIFEST}` lists every file with its sha256; loading fails on a missing or altered file.", ""]
     return "\n".join(parts)
 

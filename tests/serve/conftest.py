@@ -9,11 +9,15 @@ import pytest
 import soundfile as sf
 import torch
 
+from phonasr.lm.arpa import read_arpa
 from phonasr.models import build_model
 from phonasr.models.stored import ModelSpec, model_checkpoint, specs_metadata
 from phonasr.serve.pack import Source, pack_system
-from phonasr.tokenizers import CharTokenizer, PhonemeTokenizer, save_tokenizer
+from phonasr.tokenizers import CharTokenizer, PhonemeTokenizer, load_tokenizer, save_tokenizer
 from phonasr.utils.io import atomic_torch_save
+from phonasr.wfst.fsts import WordTable
+from phonasr.wfst.graph import make_graph_dir
+from phonasr.wfst.lexicon import Pronunciation
 
 S2P = {"type": "conformer", "d_model": 32, "num_blocks": 1, "num_heads": 2, "ffn_dim": 64, "conv_kernel": 7,
        "subsampling_channels": 8, "dropout": 0.0}
@@ -57,6 +61,42 @@ def pack_toy(root: Path, out: Path) -> Path:
 def toy_model(toy_recipe) -> Path:
     """The packed toy system (exp/toy/model); tests that change it work on a copy."""
     return pack_toy(toy_recipe, toy_recipe / "exp/toy/model")
+
+
+# A tiny phone-level graph over PHONES: seven words, a unigram LM with two bigrams.
+LEXICON = [Pronunciation("kot", ("k", "o", "t")), Pronunciation("i", ("i",)), Pronunciation("das", ("d", "a", "s")),
+           Pronunciation("test", ("t", "e", "s", "t")), Pronunciation("bok", ("b", "o", "k")),
+           Pronunciation("tak", ("t", "a", "k")), Pronunciation("sad", ("s", "a", "d"))]
+WORDS = [p.word for p in LEXICON]
+ARPA = ("\\data\\\nngram 1=10\nngram 2=2\n\n\\1-grams:\n-1.5\t<unk>\t0\n-99\t<s>\t-0.3\n-1.0\t</s>\t0\n"
+        + "".join(f"-0.9\t{w}\t-0.2\n" for w in WORDS) + "\n\\2-grams:\n-0.2\tkot i\n-0.3\ti das\n\n\\end\\\n")
+LM_WEIGHT = 0.5
+
+
+def build_graph(root: Path, lang: str, out: str) -> Path:
+    """The phone-level graph of LEXICON and ARPA over the lang dir ``lang`` of ``root``, as the recipe's stage 14
+    leaves it (graph.yaml names the lang dir relative to the recipe root)."""
+    (root / "lm.arpa").write_text(ARPA, encoding="utf-8")
+    tokenizer = load_tokenizer(str(root / lang))
+    make_graph_dir(root / out, LEXICON, tokenizer, lang, root / "lm.arpa",
+                   WordTable(read_arpa(root / "lm.arpa").vocabulary))
+    return root / out
+
+
+def pack_with_graph(root: Path, out: Path, graph: Path, **kwargs) -> Path:
+    ckpt = str(root / "exp/jsa/final.pt")
+    return pack_system(out, system="toy", language="pl", s2p=Source(ckpt, "s2p"), p2g=Source(ckpt, "p2g"),
+                       root=root, graph=str(graph), **kwargs)
+
+
+@pytest.fixture(scope="session")
+def lm_model(toy_recipe) -> Path:
+    """The toy system packed with a graph over its phonemes and an LM weight file (exp/toy_lm/model)."""
+    graph = build_graph(toy_recipe, "data/lang_phone", "exp/graph_phone_g2p")
+    weight = toy_recipe / "exp/jsa_phone_g2p_lm/lmwt/weight.txt"
+    weight.parent.mkdir(parents=True, exist_ok=True)
+    weight.write_text(f"{LM_WEIGHT}\n")
+    return pack_with_graph(toy_recipe, toy_recipe / "exp/toy_lm/model", graph, lm_weight_file=str(weight))
 
 
 def write_wav(path: Path, seconds: float, rate: int = 16000, channels: int = 1, seed: int = 0) -> Path:

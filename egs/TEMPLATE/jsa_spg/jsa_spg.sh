@@ -311,7 +311,11 @@ fi
 
 if run_stage 17; then
   log "Stage 17: pack JSA-SPG + P2G augmentation (JSA S2P and G2P, augmented P2G) into exp/jsa_aug/model"
-  steps/pack_model.sh --language "$target_lang" --g2p exp/jsa/final.pt:g2p \
+  graph_opts=()  # the lexicon-free phone-level graph of stages 14-15, for `phonasr transcribe --decoder lm`
+  if [ -f exp/graph_phone_g2p/HLG.fst ] && [ -f exp/jsa_phone_g2p_lm/lmwt/weight.txt ]; then
+    graph_opts=(--graph exp/graph_phone_g2p --lm-weight-file exp/jsa_phone_g2p_lm/lmwt/weight.txt)
+  fi
+  steps/pack_model.sh --language "$target_lang" --g2p exp/jsa/final.pt:g2p "${graph_opts[@]}" \
     --fbank-config "$fbank/fbank_train.config.yaml" --results exp/results.tsv --results-systems jsa_aug,jsa \
     --description "JSA-SPG recipe $(basename "$recipe_dir"): ~$subset_minutes minutes of phoneme labels" \
     jsa_aug exp/jsa/final.pt:s2p exp/p2g_aug/final.pt exp/jsa_aug/model
