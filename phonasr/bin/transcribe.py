@@ -1,6 +1,6 @@
 """Transcribe audio files with a packed model directory: ``phonasr transcribe MODEL_DIR audio.wav ...``.
 
-    phonasr transcribe [--output-format text|json|ctm] [--decoder greedy|beam] [--backend torch|onnx]
+    phonasr transcribe [--output-format text|json|ctm] [--decoder greedy|beam|lm] [--backend torch|onnx]
                        MODEL_DIR [AUDIO ...] [--list FILE] [--wav-scp FILE] [--manifest CUTS]
 
 (also ``python -m phonasr.bin.transcribe``). Audio of any sample rate and channel count that libsndfile reads
@@ -10,6 +10,8 @@ writes there instead); ``json`` adds the phonemes, word times from the CTC align
 prints one line per word. An input that cannot be read or decoded gets ``error: NAME (SOURCE): reason`` on
 stderr and the others still finish; the exit status is the number of failed inputs (at most 100). Long audio is
 decoded in chunks (decoding.yaml: chunk_seconds, context_seconds, segment_seconds), so memory stays bounded.
+``--decoder lm`` decodes the S2P's phonemes into words through the model directory's phone-level graph with its
+word LM (packed with ``--graph``; LM weight: decoding.yaml's lm_weight, or ``--lm-weight``); the P2G is not used.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from phonasr.utils.cli import device_name, str2bool, thread_count
 from phonasr.utils.io import atomic_path
 from phonasr.utils.logging import setup_logging
 
-GRAPH_DECODERS = ("lm", "mls")
+NOT_BUILT = ("mls",)
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -40,8 +42,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--manifest", default=None, help="a lhotse cut or recording manifest")
     parser.add_argument("--output-format", choices=sorted(FORMATS), default="text", help="default: text")
     parser.add_argument("--output", default=None, help="write here instead of stdout (atomically, at the end)")
-    parser.add_argument("--decoder", choices=["greedy", "beam", *GRAPH_DECODERS], default=None,
-                        help="default: decoding.yaml's (beam)")
+    parser.add_argument("--decoder", choices=["greedy", "beam", "lm", *NOT_BUILT], default=None,
+                        help="default: decoding.yaml's (beam); lm: the packed phone-level graph and word LM")
+    parser.add_argument("--lm-weight", type=float, default=None, help="lm: default decoding.yaml's lm_weight")
     parser.add_argument("--s2p-beam", type=int, default=None, help="default: decoding.yaml's")
     parser.add_argument("--p2g-beam", type=int, default=None, help="default: decoding.yaml's")
     parser.add_argument("--backend", choices=["torch", "onnx"], default="torch",
@@ -69,9 +72,9 @@ def _output(path: Optional[str]) -> Iterator[TextIO]:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = get_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.decoder in GRAPH_DECODERS:
-        parser.error(f"--decoder {args.decoder} needs the decoding graph and rescoring of the LM/MLS decoding work, "
-                     "which model directories do not hold yet; use --decoder beam or greedy")
+    if args.decoder in NOT_BUILT:
+        parser.error(f"--decoder {args.decoder} (G2P marginal-likelihood rescoring of the LM n-best) is not built into "
+                     "phonasr transcribe yet; use --decoder lm, beam or greedy")
     if args.int8 and args.backend != "onnx":
         parser.error("--int8 true needs --backend onnx")
     setup_logging()
@@ -92,7 +95,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         model_dir = load_model_dir(args.model_dir, verify_files=args.verify)
         recognizer = load_recognizer(model_dir, args.backend, args.device, args.num_threads, args.int8,
                                      {"decoder": args.decoder, "s2p_beam": args.s2p_beam, "p2g_beam": args.p2g_beam,
-                                      "chunk_seconds": args.chunk_seconds})
+                                      "chunk_seconds": args.chunk_seconds, "lm_weight": args.lm_weight})
         with _output(args.output) as out:
             failed = transcribe(recognizer, items, out, output_format=args.output_format,
                                 batch_seconds=args.batch_seconds, channel=args.channel, progress=args.progress)

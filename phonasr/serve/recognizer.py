@@ -1,4 +1,6 @@
-"""Audio -> phonemes -> words with times: the S2P and the P2G of a model directory, without a language model.
+"""Audio -> phonemes -> words with times: the S2P and the P2G of a model directory, without a language model
+(``greedy``, ``beam``), or the S2P and the packed phone-level graph with its word LM (``lm``, see
+:mod:`phonasr.serve.lm_decoder`).
 
 Long audio. The Conformer attends over the whole input (memory grows with the square of its length: 10 minutes
 would need gigabytes per layer), so the S2P reads chunks of ``chunk_seconds`` with ``context_seconds`` of
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -31,7 +33,10 @@ from phonasr.models.conformer import subsampled_lengths
 from phonasr.serve.networks import Network
 from phonasr.tokenizers import WORD_BOUNDARY, Tokenizer
 
-DECODERS = ("greedy", "beam")
+if TYPE_CHECKING:
+    from phonasr.serve.lm_decoder import LmDecoder
+
+DECODERS = ("greedy", "beam", "lm")
 SUBSAMPLING = 4  # S2P output frames per input frame: the Conformer's conv front end
 
 
@@ -52,6 +57,8 @@ class Transcript:
     p2g_score: float   # log P(y | h), likewise
     duration: float
     segments: int
+    graph_cost: Optional[float] = None     # lm: the best paths' graph (LM + pronunciation) costs, summed
+    acoustic_cost: Optional[float] = None  # lm: -sum of their frame log-posteriors
 
 
 @dataclasses.dataclass
@@ -64,6 +71,9 @@ class Settings:
     segment_seconds: float = 20.0
     max_batch_frames: int = 40000   # padded S2P input frames per network call
     max_batch_tokens: int = 20000   # padded P2G input tokens per network call
+    lm_weight: float = 1.0          # lm: λ of λ·graph + acoustic (the recipe's dev choice, packed)
+    lm_beam: float = 16.0
+    lm_max_active: int = 7000
 
     @classmethod
     def from_mapping(cls, values: Dict[str, object]) -> Settings:
@@ -128,10 +138,12 @@ class Recognizer:
     """S2P + P2G decoding of whole recordings (mono samples in [-1, 1] at the model's rate)."""
 
     def __init__(self, s2p: Network, p2g: Network, features: Dict[str, object], settings: Settings,
-                 fbank_backend: str = "auto") -> None:
+                 fbank_backend: str = "auto", lm: Optional[LmDecoder] = None) -> None:
         if settings.decoder not in DECODERS:
             raise ValueError(f"unknown decoder '{settings.decoder}'; choose one of {', '.join(DECODERS)}")
-        self.s2p, self.p2g, self.settings = s2p, p2g, settings
+        if settings.decoder == "lm" and lm is None:
+            raise ValueError("--decoder lm needs the model directory's decoding graph (load_recognizer loads it)")
+        self.s2p, self.p2g, self.settings, self.lm = s2p, p2g, settings, lm
         self.config = FbankConfig(**features)  # type: ignore[arg-type]
         self.fbank = create_backend(fbank_backend, self.config, device="cpu")
         self.frame_seconds = SUBSAMPLING * self.config.frame_shift_s
@@ -225,6 +237,8 @@ class Recognizer:
         for r, lp in enumerate(s2p_lp):
             for a, b in split_points(lp.argmax(dim=-1).numpy(), self.segment):
                 segments.append((r, a, lp[a:b]))
+        if self.settings.decoder == "lm":
+            return self._recognize_lm(names, samples, segments)
         phones = self._search([lp for _, _, lp in segments], self.settings.s2p_beam)
         phone_spans = [spans(path, offset) for (_, offset, _), (_, _, path) in zip(segments, phones)]
         p2g_lp = self.p2g_log_probs([[tok for tok, _, _ in sp] for sp in phone_spans])
@@ -245,6 +259,29 @@ class Recognizer:
             t.words.extend(self._timed_words(w_tokens, w_path, sp))
         for r, t in enumerate(transcripts):
             t.text = " ".join(x for x in texts.get(r, []) if x)
+            t.phonemes = " ".join(x for x in phonemes.get(r, []) if x)
+        return transcripts
+
+    def _recognize_lm(self, names: Sequence[str], samples: Sequence[np.ndarray],
+                      segments: Sequence[Tuple[int, int, torch.Tensor]]) -> List[Transcript]:
+        """Each pause-cut segment decoded through the graph on its own (one LM sentence per segment)."""
+        assert self.lm is not None
+        transcripts = [Transcript(name, "", "", [], 0.0, 0.0, len(s) / self.config.sample_rate, 0, 0.0, 0.0)
+                       for name, s in zip(names, samples)]
+        phonemes: Dict[int, List[str]] = {}
+        for r, offset, lp in segments:
+            t = transcripts[r]
+            t.segments += 1
+            result = self.lm.decode(lp, offset) if len(lp) else None
+            if result is None:
+                continue
+            t.graph_cost = (t.graph_cost or 0.0) + result.graph_cost
+            t.acoustic_cost = (t.acoustic_cost or 0.0) + result.acoustic_cost
+            phonemes.setdefault(r, []).append(self.s2p.outputs.decode(result.tokens))
+            t.words.extend(Word(w, round(a * self.frame_seconds, 3), round((b + 1) * self.frame_seconds, 3))
+                           for w, a, b in result.words)
+        for r, t in enumerate(transcripts):
+            t.text = " ".join(w.word for w in t.words)
             t.phonemes = " ".join(x for x in phonemes.get(r, []) if x)
         return transcripts
 
@@ -288,6 +325,12 @@ def load_recognizer(model_dir, backend: str = "torch", device: str = "cpu", num_
     from phonasr.serve.networks import load_network
 
     values = {**model_dir.decoding, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    settings = Settings.from_mapping(values)
     s2p = load_network(model_dir, "s2p", backend, device, num_threads, int8)
     p2g = load_network(model_dir, "p2g", backend, device, num_threads, int8)
-    return Recognizer(s2p, p2g, model_dir.features, Settings.from_mapping(values), fbank_backend)
+    lm = None
+    if settings.decoder == "lm":
+        from phonasr.serve.lm_decoder import load_lm_decoder
+
+        lm = load_lm_decoder(model_dir, s2p.outputs.vocab_size, values)
+    return Recognizer(s2p, p2g, model_dir.features, settings, fbank_backend, lm)

@@ -74,7 +74,7 @@ def test_json_and_ctm(toy_model, tmp_path, capsys):
 
 def test_user_errors_are_one_line(toy_model, tmp_path, capsys):
     wav = write_wav(tmp_path / "a.wav", 1.0)
-    for args, message in [(["--decoder", "lm", str(toy_model), str(wav)], "needs the decoding graph"),
+    for args, message in [(["--decoder", "lm", str(toy_model), str(wav)], "pack it with --graph"),
                           ([str(tmp_path), str(wav)], "has no model.yaml"),
                           (["--backend", "onnx", str(toy_model), str(wav)], "phonasr export-onnx"),
                           ([str(toy_model)], "no input")]:
