@@ -45,6 +45,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--decoder", choices=["greedy", "beam", "lm", *NOT_BUILT], default=None,
                         help="default: decoding.yaml's (beam); lm: the packed phone-level graph and word LM")
     parser.add_argument("--lm-weight", type=float, default=None, help="lm: default decoding.yaml's lm_weight")
+    parser.add_argument("--lm-beam", type=float, default=None, help="lm: search beam (default decoding.yaml's, 16)")
     parser.add_argument("--s2p-beam", type=int, default=None, help="default: decoding.yaml's")
     parser.add_argument("--p2g-beam", type=int, default=None, help="default: decoding.yaml's")
     parser.add_argument("--backend", choices=["torch", "onnx"], default="torch",
@@ -95,7 +96,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         model_dir = load_model_dir(args.model_dir, verify_files=args.verify)
         recognizer = load_recognizer(model_dir, args.backend, args.device, args.num_threads, args.int8,
                                      {"decoder": args.decoder, "s2p_beam": args.s2p_beam, "p2g_beam": args.p2g_beam,
-                                      "chunk_seconds": args.chunk_seconds, "lm_weight": args.lm_weight})
+                                      "chunk_seconds": args.chunk_seconds, "lm_weight": args.lm_weight,
+                                      "lm_beam": args.lm_beam})
         with _output(args.output) as out:
             failed = transcribe(recognizer, items, out, output_format=args.output_format,
                                 batch_seconds=args.batch_seconds, channel=args.channel, progress=args.progress)

@@ -20,6 +20,7 @@ while ends fall early by the last phoneme's duration.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
@@ -35,6 +36,8 @@ from phonasr.tokenizers import WORD_BOUNDARY, Tokenizer
 
 if TYPE_CHECKING:
     from phonasr.serve.lm_decoder import LmDecoder
+
+logger = logging.getLogger(__name__)
 
 DECODERS = ("greedy", "beam", "lm")
 SUBSAMPLING = 4  # S2P output frames per input frame: the Conformer's conv front end
@@ -274,6 +277,9 @@ class Recognizer:
             t.segments += 1
             result = self.lm.decode(lp, offset) if len(lp) else None
             if result is None:
+                if len(lp):  # the segment stays without words rather than failing the recording
+                    logger.warning("%s: no path through the graph within the beam for frames %d-%d; raise --lm-beam",
+                                   t.name, offset, offset + len(lp))
                 continue
             t.graph_cost = (t.graph_cost or 0.0) + result.graph_cost
             t.acoustic_cost = (t.acoustic_cost or 0.0) + result.acoustic_cost

@@ -57,7 +57,8 @@ def test_transcribe_lm_json_and_ctm(lm_model, tmp_path, capsys):
     record = json.loads(out)
     assert set(record["scores"]) == {"graph", "acoustic"} and record["text"]
     assert record["text"] == " ".join(w["word"] for w in record["words"])
-    status, ctm, _ = in_process(capsys, "--decoder", "lm", "--output-format", "ctm", str(lm_model), str(wav))
+    status, ctm, _ = in_process(capsys, "--decoder", "lm", "--lm-weight", str(LM_WEIGHT), "--lm-beam", "20",
+                                "--output-format", "ctm", str(lm_model), str(wav))
     assert status == 0 and [line.split()[4] for line in ctm.splitlines()] == record["text"].split()
 
 
@@ -72,5 +73,7 @@ def test_altered_or_missing_graph_is_one_line(lm_model, toy_model, tmp_path, cap
     status, _, err = in_process(capsys, "--decoder", "lm", str(toy_model), str(wav))
     assert status == 2 and "has no decoding graph" in err and "--graph" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    status, _, err = in_process(capsys, "--decoder", "lm", "--lm-weight", "0", str(lm_model), str(wav))
+    assert status == 2 and "positive LM weight" in err and len(err.strip().splitlines()) == 1, err
     status, _, err = in_process(capsys, "--decoder", "mls", str(lm_model), str(wav))
     assert status == 2 and "not built" in err
