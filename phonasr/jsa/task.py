@@ -1,6 +1,7 @@
 """JSA-SPG training (arXiv 2507.06249): S2P p(h|x), P2G p(y|h) and G2P q(h|y) trained jointly, h latent.
 
-Per batch: the G2P reads the characters of y and K phoneme sequences are drawn from its CTC distribution; each
+Per batch: the G2P reads the characters of y and K phoneme sequences are drawn from its CTC distribution (or each,
+with probability ``jsa.proposal_s2p_weight``, from the S2P's: :mod:`phonasr.jsa.proposal`); each
 utterance's Markov chain (started from its cached sample) runs through them with the Metropolis independence
 sampler; the chain's final state h is the CTC target of all three models (S2P on (x,h), P2G on (h,y), G2P on
 (y,h)) and the three losses are summed for the one optimiser. For the labelled subset the S2P and G2P targets
@@ -35,6 +36,7 @@ from phonasr.ctc import greedy_search, prefix_beam_search
 from phonasr.jsa.cache import SampleCache
 from phonasr.jsa.data import oversampled_train_entries, read_labelled_subset
 from phonasr.jsa.likelihoods import SCORE_MODES
+from phonasr.jsa.proposal import check_s2p_weight
 from phonasr.jsa.stats import phone_error_rate
 from phonasr.jsa.step import StepOutput, jsa_step
 from phonasr.models import build_model
@@ -68,6 +70,9 @@ class JsaSettings:
     #                                   train: S2P/G2P scores from the training pass, as the reference does
     #                                   (see phonasr.jsa.likelihoods)
     decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
+    proposal_s2p_weight: float = 0.0  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead
+    #                                   of the G2P q(h|y); the weights use the mixture's density. 0 = the reference's
+    #                                   G2P-only proposal (see phonasr.jsa.proposal)
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
@@ -78,6 +83,7 @@ class JsaSettings:
             raise ValueError(f"jsa.cache must be persistent or restart, not '{self.cache}'")
         if self.score_mode not in SCORE_MODES:
             raise ValueError(f"jsa.score_mode must be one of {', '.join(SCORE_MODES)}, not '{self.score_mode}'")
+        check_s2p_weight(self.proposal_s2p_weight)
         if self.labelled_weight != int(self.labelled_weight) or self.labelled_weight < 1:
             raise ValueError(f"jsa.labelled_weight must be a whole number >= 1, not {self.labelled_weight!r}")
 
@@ -194,7 +200,8 @@ class JsaTask(Task):
                        num_samples=self.settings.num_samples,
                        length_normalised=self.settings.weights == "length_normalised",
                        length_margin=self.settings.length_margin, ctc_backend=self.settings.ctc_backend,
-                       score_mode=self.settings.score_mode, chain_ids=utt_ids)
+                       score_mode=self.settings.score_mode, chain_ids=utt_ids,
+                       proposal_s2p_weight=self.settings.proposal_s2p_weight)
         chains = [utt_ids[r] for r in out.chain_rows]
         cached = [self.cache.get(u) for u in chains]  # the chains' entries before this step
         self._record(chains, out.result.states)

@@ -7,6 +7,7 @@ from typing import Dict, List
 import pytest
 import torch
 
+import phonasr.jsa.proposal as proposal_module
 import phonasr.jsa.step as step_module
 from phonasr.batching.padding import pad_ids
 from phonasr.jsa.likelihoods import inference
@@ -46,20 +47,20 @@ def step(models, rows: List[int], **kw):
 
 @pytest.fixture
 def captured(monkeypatch) -> Dict:
-    """What the sampler received: the score function, the chains' starts and proposals, and the G2P output the
-    proposals were drawn from."""
-    seen: Dict = {}
-    real_sample, real_chains = step_module.ctc_sample, step_module.run_chains
+    """What the sampler received: the score function, the chains' starts and proposals, and the CTC outputs the
+    proposals were drawn from (in order: the G2P's, then the S2P's if the mixture drew from it)."""
+    seen: Dict = {"proposal_log_probs": []}
+    real_sample, real_chains = proposal_module.ctc_sample, step_module.run_chains
 
     def sample(log_probs, lens, num_samples):
-        seen["proposal_log_probs"] = log_probs.clone()
+        seen["proposal_log_probs"].append(log_probs.clone())
         return real_sample(log_probs, lens, num_samples)
 
     def chains(states, proposals, score, **kw):
-        seen.update(states=states, proposals=proposals, score=score)
+        seen.update(states=states, proposals=proposals, score=score, s2p_weight=kw.get("s2p_weight"))
         return real_chains(states, proposals, score, **kw)
 
-    monkeypatch.setattr(step_module, "ctc_sample", sample)
+    monkeypatch.setattr(proposal_module, "ctc_sample", sample)
     monkeypatch.setattr(step_module, "run_chains", chains)
     return seen
 
@@ -72,18 +73,23 @@ def eval_outputs(models, rows: List[int]):
 
 def test_eval_mode_scores_and_proposes_with_the_dropout_free_networks(models, captured):
     s2p_eval, g2p_eval = eval_outputs(models, [0, 1])
-    step(models, [0, 1], score_mode="eval")
+    step(models, [0, 1], score_mode="eval", proposal_s2p_weight=0.5)
     torch.testing.assert_close(captured["score"].s2p_log_probs, s2p_eval)
     torch.testing.assert_close(captured["score"].g2p_log_probs, g2p_eval)
-    torch.testing.assert_close(captured["proposal_log_probs"], g2p_eval)
+    g2p_drawn, s2p_drawn = captured["proposal_log_probs"]
+    torch.testing.assert_close(g2p_drawn, g2p_eval)
+    torch.testing.assert_close(s2p_drawn, s2p_eval)
+    assert captured["s2p_weight"] == 0.5  # the sampler weighs with the density of the mixture it drew from
     assert all(m.training for model in models.values() for m in model.modules())
 
 
 def test_train_mode_scores_with_the_training_pass(models, captured):
     s2p_eval, g2p_eval = eval_outputs(models, [0, 1])
-    step(models, [0, 1], score_mode="train")
+    step(models, [0, 1], score_mode="train", proposal_s2p_weight=0.5)
     assert not torch.allclose(captured["score"].s2p_log_probs, s2p_eval)  # a dropout mask was applied
-    assert torch.equal(captured["proposal_log_probs"], captured["score"].g2p_log_probs)
+    g2p_drawn, s2p_drawn = captured["proposal_log_probs"]
+    assert torch.equal(g2p_drawn, captured["score"].g2p_log_probs)
+    assert torch.equal(s2p_drawn, captured["score"].s2p_log_probs)
 
 
 def test_unknown_score_mode_is_an_error(models):
