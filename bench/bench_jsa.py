@@ -6,7 +6,7 @@ candidates, three batched CTC scorings for the sampler and the P2G/G2P losses to
 ``jsa.score_mode: eval`` (the default) also no-grad eval-mode forwards of S2P and G2P for the sampler's weights
 (``train`` reuses the training forward pass, as the reference does). Both modes are timed by default. Models are
 randomly initialised at the sizes chosen (default: the paper's Whistle-S S2P and 8-layer P2G/G2P), chains start
-from the previous step's states as with the persistent cache.
+from the previous step's states as with the persistent cache, proposals from the mixture of ``--proposal-s2p-weight``.
 
 Peak memory is what one step adds at its peak to what was allocated before it: ``torch.cuda.max_memory_allocated``
 on a GPU; on a CPU the peak resident set size (sampled every millisecond, Linux ``/proc``), after glibc has
@@ -30,6 +30,7 @@ import torch
 from phonasr.ctc import ctc_loss
 from phonasr.jsa.likelihoods import SCORE_MODES
 from phonasr.jsa.step import jsa_step
+from phonasr.jsa.task import JsaSettings
 from phonasr.models import build_model
 
 Step = Callable[[], None]
@@ -116,6 +117,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5, help="timed steps of each kind, in turn (median reported)")
     p.add_argument("--score-modes", default=",".join(SCORE_MODES),
                    help=f"comma-separated jsa.score_mode values to time (default: {','.join(SCORE_MODES)})")
+    p.add_argument("--proposal-s2p-weight", type=float, default=JsaSettings.proposal_s2p_weight,
+                   help="jsa.proposal_s2p_weight: share of proposals drawn from the S2P (default: the code's)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     args = p.parse_args()
     modes = args.score_modes.split(",")
@@ -154,7 +157,8 @@ def main() -> None:
 
         def step() -> None:
             out = jsa_step(models, features, feature_lens, graphemes, chars, starts, [None] * args.batch,
-                           num_samples=args.num_samples, ctc_backend="torch", score_mode=score_mode)
+                           num_samples=args.num_samples, ctc_backend="torch", score_mode=score_mode,
+                           proposal_s2p_weight=args.proposal_s2p_weight)
             out.loss().backward()
             starts[:] = out.result.states
             for q in params:
