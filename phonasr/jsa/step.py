@@ -21,7 +21,7 @@ from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 import torch
 
 from phonasr.batching.padding import pad_ids
-from phonasr.ctc import ctc_loss, min_ctc_frames
+from phonasr.ctc import ctc_loss, greedy_search, min_ctc_frames
 from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, inference
 from phonasr.jsa.proposal import draw_proposals
 from phonasr.jsa.sampler import MISResult, run_chains
@@ -96,7 +96,8 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
              chars: Sequence[List[int]], chain_starts: Sequence[Optional[List[int]]],
              fixed_targets: Sequence[Optional[List[int]]], num_samples: int, length_normalised: bool = False,
              length_margin: Optional[int] = None, ctc_backend: str = "auto", score_mode: str = "eval",
-             chain_ids: Optional[Sequence[Hashable]] = None, proposal_s2p_weight: float = 0.0) -> StepOutput:
+             chain_ids: Optional[Sequence[Hashable]] = None, proposal_s2p_weight: float = 0.0,
+             new_chains_from_s2p: bool = False) -> StepOutput:
     """Sample h for every chain and compute the three CTC losses.
 
     Args:
@@ -108,6 +109,8 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
         chain_ids: rows with equal ids are copies of one utterance and share one chain run through
             ``num_samples`` proposals per copy; None gives every row its own chain.
         proposal_s2p_weight: probability that a proposal comes from the S2P's CTC posterior instead of the G2P's.
+        new_chains_from_s2p: a chain without a start state starts from the S2P's greedy hypothesis (of the scoring
+            pass) instead of its first feasible proposal; the MIS reaches the same target from any start.
     """
     if score_mode not in SCORE_MODES:
         raise ValueError(f"score_mode must be one of {SCORE_MODES}, not '{score_mode}'")
@@ -133,7 +136,11 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
                                proposal_s2p_weight)
     score = CtcLikelihoods(s2p_score, g2p_score, models["p2g"], [graphemes[r] for r in chain_rows],
                            [len(chars[r]) for r in chain_rows], ctc_backend, length_margin)
-    result = run_chains([chain_starts[r] for r in chain_rows], proposals, score, length_normalised=length_normalised,
+    starts = [chain_starts[r] for r in chain_rows]
+    if new_chains_from_s2p:
+        best = greedy_search(s2p_score[0].detach(), s2p_score[1])
+        starts = [s if s is not None else list(h) for s, h in zip(starts, best)]
+    result = run_chains(starts, proposals, score, length_normalised=length_normalised,
                         y_lens=[len(graphemes[r]) for r in chain_rows], s2p_weight=proposal_s2p_weight)
 
     s2p_out, g2p_out = trained if trained is not None else training_passes()

@@ -73,6 +73,8 @@ class JsaSettings:
     proposal_s2p_weight: float = 0.0  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead
     #                                   of the G2P q(h|y); the weights use the mixture's density. 0 = the reference's
     #                                   G2P-only proposal (see phonasr.jsa.proposal)
+    new_chain_start: str = "proposal"  # proposal: a new (or restarted) chain takes its first feasible proposal;
+    #                                    s2p_greedy: it starts from the S2P's greedy hypothesis (same target)
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
@@ -84,6 +86,8 @@ class JsaSettings:
         if self.score_mode not in SCORE_MODES:
             raise ValueError(f"jsa.score_mode must be one of {', '.join(SCORE_MODES)}, not '{self.score_mode}'")
         check_s2p_weight(self.proposal_s2p_weight)
+        if self.new_chain_start not in ("proposal", "s2p_greedy"):
+            raise ValueError(f"jsa.new_chain_start must be proposal or s2p_greedy, not '{self.new_chain_start}'")
         if self.labelled_weight != int(self.labelled_weight) or self.labelled_weight < 1:
             raise ValueError(f"jsa.labelled_weight must be a whole number >= 1, not {self.labelled_weight!r}")
 
@@ -201,7 +205,8 @@ class JsaTask(Task):
                        length_normalised=self.settings.weights == "length_normalised",
                        length_margin=self.settings.length_margin, ctc_backend=self.settings.ctc_backend,
                        score_mode=self.settings.score_mode, chain_ids=utt_ids,
-                       proposal_s2p_weight=self.settings.proposal_s2p_weight)
+                       proposal_s2p_weight=self.settings.proposal_s2p_weight,
+                       new_chains_from_s2p=self.settings.new_chain_start == "s2p_greedy")
         chains = [utt_ids[r] for r in out.chain_rows]
         cached = [self.cache.get(u) for u in chains]  # the chains' entries before this step
         self._record(chains, out.result.states)

@@ -10,6 +10,7 @@ import torch
 import phonasr.jsa.proposal as proposal_module
 import phonasr.jsa.step as step_module
 from phonasr.batching.padding import pad_ids
+from phonasr.ctc import greedy_search
 from phonasr.jsa.likelihoods import inference
 from phonasr.jsa.step import group_chains, jsa_step
 from phonasr.models import build_model
@@ -90,6 +91,15 @@ def test_train_mode_scores_with_the_training_pass(models, captured):
     g2p_drawn, s2p_drawn = captured["proposal_log_probs"]
     assert torch.equal(g2p_drawn, captured["score"].g2p_log_probs)
     assert torch.equal(s2p_drawn, captured["score"].s2p_log_probs)
+
+
+def test_new_chains_can_start_from_the_s2p_greedy_hypothesis(models, captured):
+    b = batch([0, 1])
+    with inference(models["s2p"]):
+        best = greedy_search(*models["s2p"](b["features"], b["feature_lens"]))
+    start = [1, 2, 3]
+    step(models, [0, 1], chain_starts=[start, None], new_chains_from_s2p=True)
+    assert captured["states"] == [start, best[1]]
 
 
 def test_unknown_score_mode_is_an_error(models):
