@@ -8,13 +8,14 @@ Which network the chain targets (``jsa.score_mode``). The MIS leaves p(h|x,y) âˆ
 every weight w(h) = p(h|x) p(y|h) / q(h|y) of a step is computed by one and the same model, and the proposals are
 drawn from that same q. Dropout breaks this when the networks score in training mode:
 
-* ``eval`` (default): S2P, G2P and P2G score in eval mode without gradients, on the clean input (the JSA task
-  applies no SpecAugment; the no-grad passes would see un-augmented features if it did), and the proposals are
-  drawn from the eval-mode G2P. The chain's target is then exactly the posterior of the networks being trained,
-  the ones decoding uses. The training forward passes (with dropout) run afterwards, only for the losses. Cost:
-  one extra no-grad forward of S2P and G2P per step, about a third of an S2P training step (``bench/bench_jsa.py``
-  at paper sizes on a CPU: a JSA step took 1.87x an S2P-only step, 1.55x with ``train`` scoring). Exactness is
-  the default because a chain that targets the wrong distribution fails silently, a slower step does not.
+* ``eval`` (default): S2P, G2P and P2G score in eval mode without gradients, on the clean input (the JSA task applies
+  no SpecAugment; the no-grad passes would see un-augmented features if it did), and the proposals are drawn from the
+  eval-mode G2P (and S2P, with the mixture proposal of :mod:`phonasr.jsa.proposal`). The chain's target is then
+  exactly the posterior of the networks being trained, the ones decoding uses. The training forward passes (with
+  dropout) run afterwards, only for the losses. Cost: one extra no-grad forward of S2P and G2P per step, about a third
+  of an S2P training step (``bench/bench_jsa.py`` at paper sizes on a CPU: a JSA step took 1.87x an S2P-only step,
+  1.55x with ``train`` scoring). Exactness is the default because a chain that targets the wrong distribution fails
+  silently, a slower step does not.
 * ``train``: the reference's scoring. S2P and G2P log-probabilities (and the proposals) come from the training
   forward pass: one dropout mask per utterance, shared by all its candidates, so every step targets the posterior
   of one randomly thinned network; it saves the extra forward passes. The P2G still scores in eval mode: in
