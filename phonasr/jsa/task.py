@@ -70,9 +70,9 @@ class JsaSettings:
     #                                   train: S2P/G2P scores from the training pass, as the reference does
     #                                   (see phonasr.jsa.likelihoods)
     decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
-    proposal_s2p_weight: float = 0.0  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead
+    proposal_s2p_weight: float = 0.5  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead
     #                                   of the G2P q(h|y); the weights use the mixture's density. 0 = the reference's
-    #                                   G2P-only proposal (see phonasr.jsa.proposal)
+    #                                   G2P-only proposal. 0.5: issue 11, mini recipe 3 seeds (phonasr.jsa.proposal)
     new_chain_start: str = "proposal"  # proposal: a new (or restarted) chain takes its first feasible proposal;
     #                                    s2p_greedy: it starts from the S2P's greedy hypothesis (same target)
 
