@@ -1,6 +1,7 @@
 """How fast the synthetic corpus builds: seconds of audio synthesised per second of wall-clock time.
 
-    python bench/bench_corpus.py [--config egs/mini_pl/conf/synth_quick.yaml] [--nj 2] [--minutes M]
+    python bench/bench_corpus.py [--config egs/mini_pl/conf/synth.yaml] [--overlay egs/mini_pl/conf/quick.yaml]
+                                 [--nj 2] [--minutes M]
 
 Builds a corpus in a temporary folder: plan, then --nj render workers in parallel (forked processes, as
 run.pl's jobs but without their interpreter start-up), then the release files; prints the audio produced and
@@ -9,6 +10,7 @@ the ratio audio seconds / wall seconds for rendering alone and for the whole bui
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import multiprocessing
@@ -24,6 +26,9 @@ from phonasr.utils.config import load_config
 from phonasr.utils.logging import setup_logging
 
 ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("overlay_sets", ROOT / "utils" / "overlay_sets.py")
+overlay_sets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(overlay_sets)
 
 
 def render_all(args: tuple[SynthConfig, Path, int, int]) -> None:
@@ -34,13 +39,17 @@ def render_all(args: tuple[SynthConfig, Path, int, int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=ROOT / "egs/mini_pl/conf/synth_quick.yaml")
+    parser.add_argument("--config", type=Path, default=ROOT / "egs/mini_pl/conf/synth.yaml")
+    parser.add_argument("--overlay", default=str(ROOT / "egs/mini_pl/conf/quick.yaml"),
+                        help="config overlay whose section for the config applies ('' for none; default: the "
+                             "quick corpus)")
     parser.add_argument("--nj", type=int, default=2)
     parser.add_argument("--minutes", type=float, help="minutes per language (default: the config's)")
     args = parser.parse_args()
     setup_logging(level=logging.WARNING)
 
-    raw = load_config(args.config)
+    raw = load_config(args.config, overlay_sets.overlay_overrides(args.overlay, args.config.stem)
+                      if args.overlay else ())
     if args.minutes is not None:
         for spec in raw["languages"].values():
             spec["minutes"] = args.minutes

@@ -1,1 +1,1 @@
-../mini_pl/run.sh
+../TEMPLATE/jsa_spg/jsa_spg.sh

@@ -40,8 +40,8 @@ Options:
 [ $# -eq 0 ] || die "unexpected arguments: $*"
 . utils/stages.sh
 . ./path.sh  # after the options, so that --help and a mistyped option never start the installer
+. utils/recipe_train.sh
 [ -n "$corpus_dir" ] || die "pass --corpus-dir <CommonVoice release>"
-manifests() { local split=$1 out="" lang; for lang in $langs; do out+="${out:+, }data/fbank/$lang/cuts_$split.jsonl.gz"; done; echo "[$out]"; }
 
 if run_stage 0; then
   log "Stage 0: check $corpus_dir and the phoneme inventories of $langs"
@@ -79,8 +79,9 @@ fi
 
 if run_stage 4; then
   log "Stage 4: Whistle-S multilingual phoneme CTC pretraining"
-  steps/train.sh --cmd "$cuda_cmd" conf/s2p_pretrain.yaml exp/s2p_pretrain \
-    --set "data.train=$(manifests train)" --set "data.dev=$(manifests dev)"
+  # shellcheck disable=SC2086  # one language per word
+  train_model s2p_pretrain exp/s2p_pretrain tokenizer_dir=data/lang_phone "data.train=$(manifest_list train $langs)" \
+    "data.dev=$(manifest_list dev $langs)"
 fi
 
 if run_stage 5; then

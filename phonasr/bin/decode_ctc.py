@@ -24,7 +24,7 @@ import torch
 from phonasr.decode.ctc import decode_cuts, merge_decoding
 from phonasr.decode.outputs import CTC_RUN_INFO
 from phonasr.decode.references import REF_FIELDS
-from phonasr.utils.cli import str2bool, thread_count
+from phonasr.utils.cli import device_name, str2bool, thread_count
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -61,7 +61,7 @@ def get_parser() -> argparse.ArgumentParser:
                      help="compute fbank from the cuts' audio with this backend (auto, kaldifeat, kaldi-native-fbank, "
                           "lhotse) instead of reading stored features; same numbers as steps/make_fbank.sh")
     dec.add_argument("--save-logprobs", type=str2bool, default=False, help="true: also write logprobs.pt")
-    dec.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
+    dec.add_argument("--device", default="auto", type=device_name, help="auto (cuda when present), cpu, cuda, cuda:N")
     dec.add_argument("--num-threads", type=thread_count, default=0,
                      help="CPU threads of this job; 0 = torch's choice (one per core). Jobs x threads should not "
                           "exceed the cores: two jobs of two threads on two cores ran the beam search 30x slower "

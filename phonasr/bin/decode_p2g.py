@@ -24,7 +24,7 @@ import sys
 from typing import Optional, Sequence
 
 from phonasr.decode.p2g import decode_s2p_dir
-from phonasr.utils.cli import str2bool
+from phonasr.utils.cli import add_token_model_options, str2bool
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -35,18 +35,13 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("checkpoint", help="P2G final.pt (token task) or JSA final.pt")
     parser.add_argument("s2p_dir", help="S2P decode dir (hyp.txt; nbest.txt for --nbest-in > 1)")
     parser.add_argument("out_dir", help="where hyp.txt, ref.txt, nbest.txt (and logprobs.pt) go")
-    parser.add_argument("--model-name", default=None, help="model in the checkpoint (default: p2g, else its only one)")
-    parser.add_argument("--input-tokenizer-dir", default=None, help="phoneme lang dir (default: the recorded one)")
-    parser.add_argument("--output-tokenizer-dir", default=None, help="BPE lang dir (default: the recorded one)")
+    add_token_model_options(parser, "p2g", "phoneme", "BPE", nbest=1,
+                            nbest_help="hypotheses per utterance in nbest.txt")
     parser.add_argument("--cuts", default=None, help="cut manifest whose supervision.text are the references")
-    parser.add_argument("--beam", type=int, default=16, help="P2G prefix beam width")
-    parser.add_argument("--nbest", type=int, default=1, help="hypotheses per utterance in nbest.txt")
     parser.add_argument("--nbest-in", type=int, default=1,
                         help="S2P hypotheses read per utterance: 1 = hyp.txt, K > 1 = K best of nbest.txt, combined")
-    parser.add_argument("--max-tokens", type=int, default=20000, help="padded input tokens per batch")
     parser.add_argument("--save-logprobs", type=str2bool, default=False,
                         help="true: also write the P2G log-posteriors to logprobs.pt")
-    parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
     return parser
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from phonasr.decode.g2p import g2p_pairs
+from phonasr.utils.cli import add_token_model_options
 from phonasr.utils.device import choose_device
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -31,14 +32,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("text", help="text file, one sentence per line")
     parser.add_argument("out", help="pair file to write: lda-<line>[-<rank>]<TAB>phones<TAB>text")
     parser.add_argument("--lang", required=True, help="language code for text normalisation, e.g. pl")
-    parser.add_argument("--model-name", default=None, help="model in the checkpoint (default: g2p, else its only one)")
-    parser.add_argument("--input-tokenizer-dir", default=None, help="character lang dir (default: the recorded one)")
-    parser.add_argument("--output-tokenizer-dir", default=None, help="phoneme lang dir (default: the recorded one)")
-    parser.add_argument("--beam", type=int, default=16, help="G2P prefix beam width")
-    parser.add_argument("--nbest", type=int, default=4, help="phoneme hypotheses per sentence (<= beam)")
-    parser.add_argument("--max-tokens", type=int, default=20000, help="padded input tokens per batch")
+    add_token_model_options(parser, "g2p", "character", "phoneme", nbest=4,
+                            nbest_help="phoneme hypotheses per sentence (<= beam)")
     parser.add_argument("--rejects", default=None, help="rejects file (default: OUT with .rejects.tsv)")
-    parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:N")
     return parser
 
 

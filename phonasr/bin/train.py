@@ -29,6 +29,7 @@ from phonasr.train.exp_lock import ExperimentBusy, exclusive_training
 from phonasr.train.trainer import Trainer
 from phonasr.utils.cli import thread_count
 from phonasr.utils.config import ConfigError, load_config
+from phonasr.utils.device import DeviceUnavailable
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
 
@@ -67,7 +68,11 @@ def train(args: argparse.Namespace) -> None:
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
     config = load_config(args.config, args.overrides)
-    dist = DistContext.from_env((config.get("train") or {}).get("device", "auto"), DistSettings.from_config(config))
+    device = (config.get("train") or {}).get("device", "auto")
+    try:
+        dist = DistContext.from_env(device, DistSettings.from_config(config))
+    except DeviceUnavailable as e:
+        raise ConfigError(str(e), "set train.device: auto or cpu, or --set train.device=cpu") from None
     try:
         # rank 0 holds the lock for the whole job: when it refuses, torchrun stops the other ranks with it
         with exclusive_training(args.exp_dir) if dist.is_main else contextlib.nullcontext():

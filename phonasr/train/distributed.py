@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 
 from phonasr.train.settings import parse_section
-from phonasr.utils.device import choose_device
+from phonasr.utils.device import DeviceUnavailable, choose_device
 
 
 @dataclass
@@ -66,7 +66,7 @@ class DistContext:
         rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"train.device must be auto, cpu or cuda, not '{device}'")
+            raise DeviceUnavailable(f"train.device must be auto, cpu or cuda (a process per GPU), not '{device}'")
         dev = choose_device(device, cuda_index=local_rank)
         use_cuda = dev.type == "cuda"
         if use_cuda:

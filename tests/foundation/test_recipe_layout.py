@@ -13,7 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ["commonvoice_id", "commonvoice_pl", "cv_lang10", "mini_pl"]
-RECIPES = sorted(p.name for p in (ROOT / "egs").iterdir() if p.is_dir())
+TEMPLATE = ROOT / "egs/TEMPLATE/jsa_spg/jsa_spg.sh"  # the shared JSA-SPG pipeline, no recipe of its own
+RECIPES = sorted(p.name for p in (ROOT / "egs").iterdir() if p.is_dir() and p.name != "TEMPLATE")
+JSA_SPG_RECIPES = ["commonvoice_id", "commonvoice_pl", "mini_pl"]
 
 
 def test_the_four_recipes_exist():
@@ -30,6 +32,18 @@ def test_recipe_layout(recipe: str):
         link = recipe_dir / shared
         assert link.is_symlink(), f"egs/{recipe}/{shared} is not a symlink"
         assert link.resolve() == ROOT / shared, f"egs/{recipe}/{shared} -> {link.resolve()}, not {ROOT / shared}"
+
+
+@pytest.mark.parametrize("recipe", JSA_SPG_RECIPES)
+def test_jsa_spg_recipes_run_the_shared_pipeline(recipe: str):
+    # one pipeline outside every recipe: a recipe differs in its conf/ only
+    run_sh = ROOT / "egs" / recipe / "run.sh"
+    assert run_sh.is_symlink() and run_sh.resolve() == TEMPLATE
+
+
+def test_the_template_alone_is_no_recipe():
+    out = subprocess.run(["bash", str(TEMPLATE), "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "run a recipe's run.sh" in out.stderr
 
 
 @pytest.mark.parametrize("recipe", RECIPES)

@@ -48,3 +48,11 @@ def test_value_checks_of_a_section_are_config_errors():
         parse_section(TrainSettings, {"amp_dtype": "fp8"}, "train")
     with pytest.raises(ConfigError, match=r"unknown train settings: colour \(known train settings: accum_grad"):
         parse_section(TrainSettings, {"colour": "red"}, "train")
+
+
+def test_unknown_train_device_is_a_config_error(tmp_path):
+    run = run_train({"task": "ctc", "train": {"device": "tpu"}}, tmp_path / "dev.yaml", tmp_path / "exp")
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert error_lines(run.stderr) == [
+        f"error: {tmp_path / 'dev.yaml'}: train.device must be auto, cpu or cuda (a process per GPU), not 'tpu' "
+        "(set train.device: auto or cpu, or --set train.device=cpu)"]

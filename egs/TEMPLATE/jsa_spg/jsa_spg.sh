@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/../../..
+# shellcheck disable=SC2154  # target_lang, bpe_size, ...: the recipe's conf/recipe.conf; train_cmd: its cmd.sh
+# JSA-SPG for a target language from ~10 minutes of phoneme labels (arXiv 2507.06249), as numbered stages: the
+# pipeline that egs/mini_pl, egs/commonvoice_pl and egs/commonvoice_id share. Like ESPnet's egs2/TEMPLATE/asr1/asr.sh
+# it is no recipe of its own: each recipe's run.sh is a link to this file, and what differs between recipes is in
+# the recipe's conf/:
+#   recipe.conf    the corpus and the run's facts: target language, pretraining languages, BPE size, ...
+#   *.yaml         models, optimisers and schedules only; lang dirs and manifests come from here, by --set
+#   quick.conf     optional: the recipe's --quick variant (recipe.conf settings, and an overlay of config keys)
+#
+#   bash run.sh                          # everything
+#   bash run.sh --stage 3 --stop-stage 5 # only stages 3..5
+#   bash run.sh --quick true             # the recipe's quick variant, outputs under quick/
+set -euo pipefail
+
+recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)  # the link's dir: the recipe, not this template
+cd "$recipe_dir"
+if [ ! -f conf/recipe.conf ]; then
+  echo "$0: no conf/recipe.conf beside it: run a recipe's run.sh (egs/<recipe>/run.sh links here)" >&2
+  exit 1
+fi
+
+stage=0
+stop_stage=100
+quick=false     # the recipe's quick variant (conf/quick.conf): a small corpus and short trainings, under quick/
+dir=""          # where data/ and exp/ go (default: this recipe dir, or quick/ with --quick true)
+corpus_dir=""   # a CommonVoice-layout release (default from conf/recipe.conf)
+nj=2            # parallel jobs (CPU cores) for corpus building, features, decoding and side-by-side trainings
+
+# Defaults of the settings conf/recipe.conf may change (see a recipe's recipe.conf for the others: target_lang,
+# pretrained_s2p, pretrain_langs, bpe_size, subset_minutes, g2p, lexicon, decode_nbest, aug_beam, aug_nbest,
+# lda_nbest, lda_text).
+make_corpus=""       # stage 0 builds the corpus with this command ([--cmd C --nj N] CONF CORPUS_DIR) from conf/CONF
+corpus_conf=""       #   e.g. local/synth/make_corpus.sh and synth.yaml; empty: --corpus-dir is a release
+test_sets="dev test" # the target's sets that every system is scored on
+overlay=""           # per-config keys that differ from conf/NAME.yaml (utils/overlay_sets.py), e.g. conf/quick.yaml
+. ./conf/recipe.conf
+
+help_message="Usage: $0 [options]
+JSA-SPG recipe for '$target_lang'. Stages:
+  0 corpus ($([ -n "$make_corpus" ] && echo "build it: $make_corpus conf/$corpus_conf" || echo 'check --corpus-dir'))
+  1 lhotse manifests, and Kaldi data dirs of every split (data/kaldi, validated)
+  2 fbank features        3 lang dirs + tokenizers   4 10-min labelled subset
+  5 multilingual S2P pretraining                  6 10-min phoneme fine-tuning
+  7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
+  9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
+  12 S2P -> P2G decoding + WER                    13 language-domain adaptation (text only)
+Every run ends by logging the wall time of each stage (exp/stage_times.tsv) and printing the results table
+exp/results.tsv (utils/show_results.sh).
+Options:
+  --stage N --stop-stage N   run stages N..M (default $stage..$stop_stage)
+  --quick <true|false>       the quick variant (conf/quick.conf$([ -f conf/quick.conf ] || echo ': none here')), \
+outputs under quick/ (default $quick)
+  --dir DIR                  output root for data/ and exp/ (default: this dir, or quick/)
+  --corpus-dir DIR           CommonVoice-layout corpus (default: $corpus_dir)
+  --nj N                     parallel jobs, i.e. the CPU cores to use (default $nj)"
+
+. ./cmd.sh
+. utils/parse_options.sh
+. utils/log.sh
+[ $# -eq 0 ] || die "unexpected arguments: $*"
+. utils/stages.sh
+. utils/recipe_train.sh
+. utils/recipe_decode.sh
+if [ "$quick" = true ]; then
+  [ -f conf/quick.conf ] || die "this recipe has no quick variant (no conf/quick.conf)"
+  . ./conf/quick.conf
+  [ -n "$dir" ] || dir=quick
+fi
+. ./path.sh  # after the options, so that --help and a mistyped option never start the installer
+# The output root gets links to the recipe's conf/, steps/, utils/, local/ so every path below is relative.
+if [ -n "$dir" ] && [ "$dir" != . ]; then
+  mkdir -p "$dir"
+  for f in conf steps utils local path.sh cmd.sh; do ln -sfn "$recipe_dir/$f" "$dir/$f"; done
+  cd "$dir"
+fi
+[ -n "$corpus_dir" ] || corpus_dir=corpus
+[ -n "$lda_text" ] || lda_text=$corpus_dir/$target_lang/text_other_domain.txt
+
+# Languages to prepare, the target first: with a pretrained S2P only the target; otherwise the target and the
+# pretraining languages (pretrain_langs, default every other language folder of the corpus).
+pretrain_languages() {
+  if [ -n "$pretrained_s2p" ]; then return 0; fi
+  if [ -n "$pretrain_langs" ]; then printf '%s\n' $pretrain_langs; return 0; fi
+  find "$corpus_dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | grep -vx "$target_lang" || true
+}
+languages() { echo "$target_lang"; pretrain_languages; }
+
+# What the stages write and the trainings read: the one place that names them (the YAMLs do not).
+phone_lang=data/lang_phone_$target_lang
+bpe_lang=data/lang_bpe${bpe_size}_$target_lang
+char_lang=data/lang_char_$target_lang
+fbank=data/fbank/$target_lang
+labelled=data/subset/$target_lang/cuts_train.jsonl.gz
+s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
+target_train=data.train=$fbank/cuts_train.jsonl.gz
+target_dev=data.dev=$fbank/cuts_dev.jsonl.gz
+p2g_tokenizers=("input_tokenizer=$phone_lang" "output_tokenizer=$bpe_lang")
+# Two trainings that do not depend on each other run side by side, each with half the cores: small models
+# use a second thread poorly (four P2G epochs: 1.14x faster with two threads than with one).
+side_by_side=(--background --num-threads "$(( nj / 2 > 1 ? nj / 2 : 1 ))")
+
+log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stage..$stop_stage"
+
+if run_stage 0; then
+  if [ -n "$make_corpus" ]; then
+    log "Stage 0: build the corpus in $corpus_dir ($make_corpus, conf/$corpus_conf)"
+    config_sets corpus_sets "${corpus_conf%.yaml}"
+    "$make_corpus" --cmd "$train_cmd" --nj "$nj" "conf/$corpus_conf" "$corpus_dir" "${corpus_sets[@]}"
+  else
+    log "Stage 0: check the CommonVoice release in $corpus_dir"
+    [ -f "$corpus_dir/$target_lang/train.tsv" ] || die "no $corpus_dir/$target_lang/train.tsv: pass --corpus-dir <CommonVoice release>"
+  fi
+fi
+
+if run_stage 1; then
+  log "Stage 1: lhotse manifests and Kaldi data dirs for $(languages | xargs)"
+  for lang in $(languages); do
+    if [ "$g2p" = corpus ]; then  # the corpus carries its phonemes (phonemes.tsv, as the synthetic one does)
+      local/commonvoice/prepare.sh --kaldi-dir "data/kaldi/$lang" "$corpus_dir" "$lang" "data/manifests/$lang"
+    else  # a real release has none: every split is labelled through $g2p (espeak-ng, or a lexicon) for scoring
+      local/commonvoice/prepare.sh --kaldi-dir "data/kaldi/$lang" "$corpus_dir" "$lang" "data/local/cv/$lang"
+      for split in train dev test; do
+        steps/add_phones.sh --g2p "$g2p" --lexicon "$lexicon" "data/local/cv/$lang/cuts_$split.jsonl.gz" \
+          "data/manifests/$lang/cuts_$split.jsonl.gz"
+      done
+    fi
+    # Kaldi tools and `lhotse kaldi import` read these: sorted, consistent, validated (or the stage stops here).
+    if ! stage_done "data/kaldi/$lang" fix_data_dir; then
+      for split in train dev test; do
+        utils/fix_data_dir.sh "data/kaldi/$lang/$split"
+      done
+      mark_done "data/kaldi/$lang" fix_data_dir
+    fi
+  done
+fi
+
+if run_stage 2; then
+  log "Stage 2: 80-dim fbank features"
+  for lang in $(languages); do
+    steps/make_fbank.sh --cmd "$train_cmd" --nj "$nj" "data/manifests/$lang/cuts_"{train,dev,test}.jsonl.gz "data/fbank/$lang"
+  done
+fi
+
+if run_stage 3; then
+  log "Stage 3: lang dirs (shared IPA inventory, $target_lang phonemes, BPE, characters)"
+  steps/make_lang.sh --bpe-size "$bpe_size" data "$target_lang" "$(pretrain_languages | xargs)"
+fi
+
+if run_stage 4; then
+  log "Stage 4: choose ~$subset_minutes minutes of phoneme-labelled $target_lang speech covering its phonemes"
+  steps/select_subset.sh --minutes "$subset_minutes" "$fbank/cuts_train.jsonl.gz" "$(dirname "$labelled")"
+fi
+
+if run_stage 5; then
+  if [ -n "$pretrained_s2p" ]; then
+    log "Stage 5: using the pretrained multilingual S2P $pretrained_s2p"
+  else
+    log "Stage 5: multilingual phoneme CTC pretraining on $(pretrain_languages | xargs)"
+    # shellcheck disable=SC2046  # one language per word
+    train_model s2p_pretrain exp/s2p_pretrain tokenizer_dir=data/lang_phone \
+      "data.train=$(manifest_list train $(pretrain_languages))" "data.dev=$(manifest_list dev $(pretrain_languages))"
+  fi
+fi
+
+if run_stage 6; then
+  log "Stage 6: crosslingual phoneme fine-tuning on the ~$subset_minutes-minute labelled subset"
+  train_model s2p_ft_phone exp/s2p_ft_phone "tokenizer_dir=$phone_lang" "data.train=$labelled" \
+    "$target_dev" "init.checkpoint=$s2p_init"
+fi
+
+if run_stage 7; then
+  log "Stage 7: baselines on the full training set: subword (BPE) CTC FT, and phoneme FT with all labels"
+  train_model "${side_by_side[@]}" s2p_ft_bpe exp/s2p_ft_bpe "tokenizer_dir=$bpe_lang" "$target_train" "$target_dev" \
+    "init.checkpoint=$s2p_init"
+  train_model "${side_by_side[@]}" s2p_ft_phone_full exp/s2p_ft_phone_full "tokenizer_dir=$phone_lang" \
+    "$target_train" "$target_dev" "init.checkpoint=$s2p_init"
+  wait_background
+fi
+
+if run_stage 8; then
+  log "Stage 8: S2P decoding: PER of the phoneme models, WER/CER of the subword baseline"
+  if [ -z "$pretrained_s2p" ]; then
+    decode_s2p s2p_pretrain exp/s2p_pretrain per  # the target before fine-tuning: the crosslingual starting point
+    for lang in $(pretrain_languages); do         # and the pretraining languages themselves
+      decode_set s2p_pretrain exp/s2p_pretrain "data/fbank/$lang/cuts_dev.jsonl.gz" "dev_$lang" phones
+      score_dir s2p_pretrain "exp/s2p_pretrain/decode_dev_$lang" "dev_$lang" per
+    done
+  fi
+  decode_s2p s2p_ft_phone exp/s2p_ft_phone per
+  decode_s2p s2p_ft_phone_full exp/s2p_ft_phone_full per
+  decode_s2p s2p_ft_bpe exp/s2p_ft_bpe wer
+fi
+
+if run_stage 9; then
+  log "Stage 9: SPG init: P2G and G2P trained from scratch on the 10-min S2P's hypotheses of the training set"
+  for set in train dev; do
+    decode_set s2p_ft_phone exp/s2p_ft_phone "$fbank/cuts_$set.jsonl.gz" "$set" phones
+    steps/make_pairs.sh "exp/s2p_ft_phone/decode_$set" "$fbank/cuts_$set.jsonl.gz" "data/pairs/spg_$set.tsv"
+  done
+  spg_pairs=(data.train=data/pairs/spg_train.tsv data.dev=data/pairs/spg_dev.tsv)
+  train_model "${side_by_side[@]}" p2g exp/p2g_init "${p2g_tokenizers[@]}" "${spg_pairs[@]}"
+  train_model "${side_by_side[@]}" g2p exp/g2p_init "input_tokenizer=$char_lang" "output_tokenizer=$phone_lang" \
+    "${spg_pairs[@]}"
+  wait_background
+fi
+
+if run_stage 10; then
+  log "Stage 10: JSA training of S2P, P2G and G2P (phonemes as latent variables, G2P proposals)"
+  train_model jsa exp/jsa "tokenizers.phone=$phone_lang" "tokenizers.bpe=$bpe_lang" "tokenizers.char=$char_lang" \
+    "jsa.labelled=$labelled" "$target_train" "$target_dev"
+fi
+
+if run_stage 11; then
+  log "Stage 11: P2G augmentation: JSA S2P n-best on the training set paired with the true text"
+  # (later options win: the augmentation's beam and n-best, and no log-posteriors of the whole training set)
+  decode_set jsa exp/jsa "$fbank/cuts_train.jsonl.gz" train_nbest phones --model-name s2p --beam "$aug_beam" \
+    --nbest "$aug_nbest" --save-logprobs false
+  steps/make_pairs.sh --nbest "$aug_nbest" exp/jsa/decode_train_nbest "$fbank/cuts_train.jsonl.gz" data/pairs/aug_train.tsv
+  # Its dev set is what the P2G reads when decoding: the JSA S2P's 1-best of the dev set.
+  decode_set jsa exp/jsa "$fbank/cuts_dev.jsonl.gz" dev phones --model-name s2p
+  steps/make_pairs.sh exp/jsa/decode_dev "$fbank/cuts_dev.jsonl.gz" data/pairs/aug_dev.tsv
+  train_model p2g_aug exp/p2g_aug "${p2g_tokenizers[@]}" data.train=data/pairs/aug_train.tsv \
+    data.dev=data/pairs/aug_dev.tsv
+fi
+
+if run_stage 12; then
+  log "Stage 12: S2P -> P2G decoding without LM: SPG init, JSA-SPG, JSA-SPG + P2G augmentation"
+  decode_s2p_p2g spg_init s2p_ft_phone exp/p2g_init
+  decode_s2p jsa exp/jsa per --model-name s2p
+  decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
+  decode_s2p_p2g jsa_aug jsa exp/p2g_aug
+  score_per spg_init s2p_ft_phone  # the S2P of each system, so the table shows PER beside WER
+  score_per jsa_aug jsa
+fi
+
+if run_stage 13; then
+  log "Stage 13: language-domain adaptation: G2P n-best of held-out text -> P2G fine-tuning"
+  [ -f "$lda_text" ] || die "no text-only data $lda_text (set lda_text in conf/recipe.conf)"
+  # The last tenth of the text is the dev set of the adaptation, so early stopping follows the new domain.
+  mkdir -p data/lda
+  n=$(wc -l <"$lda_text")
+  ndev=$(( n / 10 > 0 ? n / 10 : 1 ))
+  head -n $(( n - ndev )) "$lda_text" >data/lda/text_train
+  tail -n "$ndev" "$lda_text" >data/lda/text_dev
+  steps/g2p_nbest.sh --lang "$target_lang" --nbest "$lda_nbest" --model-name g2p exp/jsa data/lda/text_train \
+    data/pairs/lda_train.tsv
+  steps/g2p_nbest.sh --lang "$target_lang" --nbest 1 --model-name g2p exp/jsa data/lda/text_dev data/pairs/lda_dev.tsv
+  train_model p2g_lda exp/p2g_lda "${p2g_tokenizers[@]}" data.train=data/pairs/lda_train.tsv \
+    data.dev=data/pairs/lda_dev.tsv
+  decode_s2p_p2g jsa_lda jsa exp/p2g_lda
+fi
+
+mkdir -p exp
+stage_times exp/stage_times.tsv
+if [ -f exp/results.tsv ]; then
+  log "results so far (exp/results.tsv)"
+  utils/show_results.sh exp/results.tsv
+fi

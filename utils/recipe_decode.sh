@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# Decoding and scoring helpers for recipes. Source it after utils/log.sh, with the recipe's cmd.sh ($decode_cmd)
+# and path.sh sourced; run from the recipe's output root. They read the recipe's settings
+#   nj (CPU cores), decode_nbest (hypotheses kept per utterance), test_sets ("dev test"), fbank (the target's
+#   feature dir, data/fbank/<target>)
+# and write exp/SYSTEM/decode_* plus results rows in exp/results.tsv (steps/score.sh).
+#   decode_jobs CUTS                      "JOBS THREADS" for decoding a manifest
+#   decode_set SYSTEM CHECKPOINT CUTS NAME REF_FIELD [decode options]
+#   score_dir SYSTEM DECODE_DIR TEST_SET METRIC...
+#   decode_s2p SYSTEM CHECKPOINT per|wer [decode options]
+#   decode_s2p_p2g SYSTEM S2P_DECODE_SYSTEM P2G_CHECKPOINT [decode_p2g options]
+#   score_per SYSTEM S2P_SYSTEM
+# shellcheck disable=SC2154  # the settings above are the recipe's
+
+# decode_jobs CUTS: a job per 500 utterances, at most --nj, sharing --nj threads, since a job's start (~3 s) costs
+# more than decoding a small set and jobs x threads beyond the cores slow every job down several times.
+decode_jobs() {
+  local n
+  n=$(gzip -dc "$1" | wc -l)
+  n=$(( (n + 499) / 500 ))
+  n=$(( n < 1 ? 1 : (n > nj ? nj : n) ))
+  echo "$n $(( nj / n > 1 ? nj / n : 1 ))"
+}
+
+# decode_set: S2P beam search into exp/SYSTEM/decode_NAME, keeping the n-best and the log-posteriors that
+# WFST/LM decoding and marginal-likelihood rescoring read later.
+decode_set() {
+  local system=$1 model=$2 cuts=$3 name=$4 ref_field=$5 jobs threads
+  shift 5
+  read -r jobs threads < <(decode_jobs "$cuts")
+  steps/decode_ctc.sh --cmd "$decode_cmd" --nj "$jobs" --num-threads "$threads" --ref-field "$ref_field" \
+    --nbest "$decode_nbest" --save-logprobs true "$@" "$model" "$cuts" "exp/$system/decode_$name"
+}
+
+# score_dir: a results row per metric from DECODE_DIR's ref.txt and hyp.txt
+score_dir() {
+  local system=$1 dir=$2 set=$3 metric
+  shift 3
+  for metric in "$@"; do
+    steps/score.sh --metric "$metric" --system "$system" --test-set "$set" "$dir/ref.txt" "$dir/hyp.txt" "$dir"
+  done
+}
+
+# decode_s2p: the target's test sets, PER of phoneme models, or WER and CER of subword models
+decode_s2p() {
+  local system=$1 model=$2 metric=$3 set
+  shift 3
+  for set in $test_sets; do
+    if [ "$metric" = per ]; then
+      decode_set "$system" "$model" "$fbank/cuts_$set.jsonl.gz" "$set" phones "$@"
+      score_dir "$system" "exp/$system/decode_$set" "$set" per
+    else
+      decode_set "$system" "$model" "$fbank/cuts_$set.jsonl.gz" "$set" text "$@"
+      score_dir "$system" "exp/$system/decode_$set" "$set" wer cer
+    fi
+  done
+}
+
+# decode_s2p_p2g: words from the S2P's 1-best phonemes (decoded as S2P_DECODE_SYSTEM) through the P2G
+decode_s2p_p2g() {
+  local system=$1 s2p=$2 p2g=$3 set
+  shift 3
+  for set in $test_sets; do
+    steps/decode_p2g.sh --cuts "$fbank/cuts_$set.jsonl.gz" --nbest "$decode_nbest" --save-logprobs true "$@" \
+      "$p2g" "exp/$s2p/decode_$set" "exp/$system/decode_p2g_$set"
+    score_dir "$system" "exp/$system/decode_p2g_$set" "$set" wer cer
+  done
+}
+
+# score_per: PER rows for a system whose S2P was decoded (and scored) as S2P_SYSTEM
+score_per() {
+  local set
+  for set in $test_sets; do
+    score_dir "$1" "exp/$2/decode_$set" "$set" per
+  done
+}
