@@ -22,6 +22,10 @@ drawn from that same q. Dropout breaks this when the networks score in training 
   training mode each candidate row would get its own dropout mask, and w'/w would compare p(y|h') and p(y|h) of
   different networks, a noise that biases the chain towards candidates with lucky masks and leaves it no
   stationary law at all.
+* ``no_dropout``: JSA fine-tunes all three networks without dropout, so the training forward pass of S2P and G2P
+  is itself the dropout-free network: its detached log-probabilities are the exact weights (and the proposals) of
+  ``eval``, and one forward serves scoring and training, at the cost of ``train``. The P2G, which scores the
+  candidates without gradients, also trains without dropout. What it changes is the regulariser, not the target.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ from phonasr.batching.pairs import violates_margin
 from phonasr.ctc import ctc_loss
 from phonasr.jsa.sampler import LogLikelihoods
 
-SCORE_MODES = ("eval", "train")
+SCORE_MODES = ("eval", "train", "no_dropout")
 
 
 def bare(model: torch.nn.Module) -> torch.nn.Module:
@@ -47,17 +51,25 @@ def bare(model: torch.nn.Module) -> torch.nn.Module:
 
 
 @contextlib.contextmanager
-def inference(*models: torch.nn.Module) -> Iterator[None]:
-    """Eval mode (no dropout) and no autograd inside; every submodule's own mode is restored on exit."""
+def dropout_off(*models: torch.nn.Module) -> Iterator[None]:
+    """Eval mode inside, autograd as it is; every submodule's own mode is restored on exit. The models' only
+    train/eval difference is dropout (LayerNorm, no BatchNorm; the JSA task applies no SpecAugment), so a forward
+    pass in here with gradients gives what an eval-mode no-grad pass gives."""
     modes = [(m, m.training) for model in models for m in model.modules()]
     try:
         for model in models:
             model.eval()
-        with torch.no_grad():
-            yield
+        yield
     finally:
         for m, training in modes:
             m.training = training
+
+
+@contextlib.contextmanager
+def inference(*models: torch.nn.Module) -> Iterator[None]:
+    """Eval mode (no dropout) and no autograd inside; every submodule's own mode is restored on exit."""
+    with dropout_off(*models), torch.no_grad():
+        yield
 
 
 class CtcLikelihoods:

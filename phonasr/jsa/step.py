@@ -5,7 +5,7 @@ from the S2P's (:mod:`phonasr.jsa.proposal`); every chain runs through them
 (:func:`phonasr.jsa.sampler.run_chains`, all candidates scored in one CTC call per model); the final states become
 the CTC targets of the three losses. Which forward passes score the candidates is ``score_mode``
 (:mod:`phonasr.jsa.likelihoods` explains the choice); the proposals come from the same passes, and the losses
-always from training-mode ones.
+from the training passes (dropout-free ones in ``no_dropout`` mode, where those passes are the scoring ones).
 
 Copies of one utterance in a batch (the oversampled labelled subset) share one chain: it runs through the
 proposals of all copies in turn, as if the copies had been visited one after the other, and each copy trains on
@@ -15,6 +15,7 @@ kept; the others' Metropolis steps would be wasted, and which one survived would
 from __future__ import annotations
 
 import collections
+import contextlib
 from dataclasses import dataclass
 from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
@@ -22,7 +23,7 @@ import torch
 
 from phonasr.batching.padding import pad_ids
 from phonasr.ctc import ctc_loss, greedy_search, min_ctc_frames
-from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, inference
+from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, dropout_off, inference
 from phonasr.jsa.proposal import draw_proposals
 from phonasr.jsa.sampler import MISResult, run_chains
 from phonasr.train.task import Models
@@ -105,7 +106,7 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
         graphemes / chars: y as P2G targets (subword ids) and as G2P input (character ids), per row.
         chain_starts: per row, its chain's current state (from the cache) or None; copies agree.
         fixed_targets: per row, true phonemes that replace the sample as S2P and G2P target, or None.
-        score_mode: ``eval`` or ``train``, the networks the sampler's weights come from.
+        score_mode: ``eval``, ``train`` or ``no_dropout``, the networks the sampler's weights come from.
         chain_ids: rows with equal ids are copies of one utterance and share one chain run through
             ``num_samples`` proposals per copy; None gives every row its own chain.
         proposal_s2p_weight: probability that a proposal comes from the S2P's CTC posterior instead of the G2P's.
@@ -119,12 +120,15 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
     copies = collections.Counter(chain_of)
     char_ids, char_lens = pad_ids(chars, device)
 
+    no_dropout = dropout_off(models["s2p"], models["g2p"]) if score_mode == "no_dropout" else contextlib.nullcontext()
+
     def training_passes() -> Tuple[Output, Output]:
         return models["s2p"](features, feature_lens), models["g2p"](char_ids, char_lens)
 
     index = torch.tensor(chain_rows, dtype=torch.long, device=device)
-    if score_mode == "train":
-        trained: Optional[Tuple[Output, Output]] = training_passes()
+    if score_mode in ("train", "no_dropout"):  # one forward pass: the training one scores too
+        with no_dropout:
+            trained: Optional[Tuple[Output, Output]] = training_passes()
         s2p_score, g2p_score = ((lp[index], lens[index]) for lp, lens in trained)
     else:
         trained = None
@@ -151,7 +155,12 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
     sampled = [i for i, s in enumerate(states) if s]
     # DDP all-reduces the P2G's gradients every step, so a rank without a sampled state still runs the P2G (on a
     # one-token input) and contributes zero gradients; skipping it would leave the other ranks waiting forever.
-    p2g_out = models["p2g"](*pad_ids([states[i] for i in sampled] if sampled else [[0]], device))
+    p2g_input = pad_ids([states[i] for i in sampled] if sampled else [[0]], device)
+    if score_mode == "no_dropout":
+        with dropout_off(models["p2g"]):
+            p2g_out = models["p2g"](*p2g_input)
+    else:
+        p2g_out = models["p2g"](*p2g_input)
     p2g_term = ctc_term(p2g_out, [graphemes[i] for i in sampled], ctc_backend) if sampled else \
         CtcTerm(nll=p2g_out[0].sum() * 0.0, tokens=0, infeasible=0)
     return StepOutput(s2p=s2p_term, p2g=p2g_term, g2p=g2p_term, result=result, proposals=proposals,

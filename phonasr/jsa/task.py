@@ -58,7 +58,7 @@ MODEL_IO = {"s2p": (None, "phone"), "p2g": ("phone", "bpe"), "g2p": ("char", "ph
 class JsaSettings:
     """The ``jsa:`` section of the config."""
 
-    num_samples: int = 10             # K proposals from the G2P per utterance and step (reference: 10)
+    num_samples: int = 10             # K proposals per utterance and step (reference: 10)
     weights: str = "exact"            # exact | length_normalised (the reference's approximate weights)
     cache: str = "persistent"         # persistent (chains continue across epochs) | restart (every batch)
     labelled: Optional[str] = None    # cut manifest of the phoneme-labelled subset (true phonemes)
@@ -67,7 +67,8 @@ class JsaSettings:
     #                                      P2G and G2P pairs (reference: 2); null when the models upsample
     ctc_backend: str = "auto"
     score_mode: str = "eval"          # eval: the sampler's weights from eval-mode no-grad passes (exact target);
-    #                                   train: S2P/G2P scores from the training pass, as the reference does
+    #                                   train: S2P/G2P scores from the training pass, as the reference does;
+    #                                   no_dropout: JSA trains without dropout, one pass scores (exactly) and trains
     #                                   (see phonasr.jsa.likelihoods)
     decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
     proposal_s2p_weight: float = 0.5  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead

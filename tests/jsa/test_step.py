@@ -11,7 +11,7 @@ import phonasr.jsa.proposal as proposal_module
 import phonasr.jsa.step as step_module
 from phonasr.batching.padding import pad_ids
 from phonasr.ctc import greedy_search
-from phonasr.jsa.likelihoods import inference
+from phonasr.jsa.likelihoods import CtcLikelihoods, inference
 from phonasr.jsa.step import group_chains, jsa_step
 from phonasr.models import build_model
 
@@ -91,6 +91,53 @@ def test_train_mode_scores_with_the_training_pass(models, captured):
     g2p_drawn, s2p_drawn = captured["proposal_log_probs"]
     assert torch.equal(g2p_drawn, captured["score"].g2p_log_probs)
     assert torch.equal(s2p_drawn, captured["score"].s2p_log_probs)
+
+
+def test_no_dropout_mode_scores_with_its_one_pass_equal_to_a_separate_eval_pass(models, captured, monkeypatch):
+    """One forward pass per network, with gradients and without dropout: the sampler's weights and proposals are
+    those of the dropout-free eval networks, the losses backpropagate, and the models' modes are restored."""
+    s2p_eval, g2p_eval = eval_outputs(models, [0, 1])
+    calls = {"s2p": 0, "g2p": 0}
+    for name in calls:
+        real = models[name].forward
+
+        def counted(*args, _name=name, _real=real, **kw):
+            calls[_name] += 1
+            return _real(*args, **kw)
+        monkeypatch.setattr(models[name], "forward", counted)
+    out = step(models, [0, 1], score_mode="no_dropout", proposal_s2p_weight=0.5)
+    assert calls == {"s2p": 1, "g2p": 1}
+    torch.testing.assert_close(captured["score"].s2p_log_probs, s2p_eval)
+    torch.testing.assert_close(captured["score"].g2p_log_probs, g2p_eval)
+    g2p_drawn, s2p_drawn = captured["proposal_log_probs"]
+    torch.testing.assert_close(g2p_drawn, g2p_eval)
+    torch.testing.assert_close(s2p_drawn, s2p_eval)
+    # the weights of every candidate equal those an eval-mode pass computes
+    utts = [c for c, props in enumerate(captured["proposals"]) for _ in props]
+    cands = [h for props in captured["proposals"] for h in props]
+    got = captured["score"](utts, cands)
+    ref_score = CtcLikelihoods((s2p_eval, captured["score"].s2p_lens), (g2p_eval, captured["score"].g2p_lens),
+                               models["p2g"], GRAPHEMES, [len(c) for c in CHARS_OF], "torch")
+    want = ref_score(utts, cands)
+    for field in ("s2p", "p2g", "g2p"):
+        torch.testing.assert_close(getattr(got, field), getattr(want, field))
+    out.loss().backward()
+    for name, model in models.items():
+        assert all(p.grad is not None for p in model.parameters()), name
+    assert all(m.training for model in models.values() for m in model.modules())
+
+
+def test_no_dropout_mode_runs_every_network_without_dropout(models):
+    """Every forward pass of the step, those with gradients (the losses') included, runs in eval mode."""
+    seen = []
+    for name, model in models.items():
+        model.register_forward_pre_hook(lambda m, args, _n=name: seen.append((_n, m.training, torch.is_grad_enabled())))
+    step(models, [0, 1], score_mode="no_dropout", proposal_s2p_weight=0.5, chain_starts=[[1, 2], [3, 4, 5]])
+    assert {(n, grad) for n, _, grad in seen} == {("s2p", True), ("g2p", True), ("p2g", True), ("p2g", False)}
+    assert not any(training for _, training, _ in seen)
+    seen.clear()
+    step(models, [0, 1], score_mode="eval", chain_starts=[[1, 2], [3, 4, 5]])
+    assert all(training for _, training, grad in seen if grad)  # the default mode trains with dropout
 
 
 def test_new_chains_can_start_from_the_s2p_greedy_hypothesis(models, captured):
