@@ -39,8 +39,9 @@ def toy_batch(seed: int = 0) -> Tuple[List[List[int]], torch.Tensor, torch.Tenso
     return truths, (s2p / s2p.sum(-1, keepdim=True)).log(), (g2p / g2p.sum(-1, keepdim=True)).log()
 
 
-def chain_per(s2p_weight: float) -> Tuple[float, float]:
-    """(PER of the chains' states after ROUNDS steps, PER of the S2P's greedy hypotheses), both vs the truth."""
+def chain_per(s2p_weight: float, start_greedy: bool = False) -> Tuple[float, float]:
+    """(PER of the chains' states after ROUNDS steps, PER of the S2P's greedy hypotheses), both vs the truth;
+    ``start_greedy``: the chains start from the S2P's greedy hypotheses (``jsa.new_chain_start: s2p_greedy``)."""
     truths, s2p, g2p = toy_batch()
     lens = torch.full((UTTS,), s2p.shape[1])
 
@@ -52,7 +53,7 @@ def chain_per(s2p_weight: float) -> Tuple[float, float]:
                               g2p=-ctc_loss(g2p[index], lens[index], cands, backend="torch"))
 
     torch.manual_seed(0)
-    states: List[Optional[List[int]]] = [None] * UTTS
+    states: List[Optional[List[int]]] = [list(h) for h in greedy_search(s2p, lens)] if start_greedy else [None] * UTTS
     for _ in range(ROUNDS):
         proposals = draw_proposals((g2p, lens), (s2p, lens), [K] * UTTS, s2p_weight)
         states = run_chains(states, proposals, score, s2p_weight=s2p_weight).states
@@ -64,6 +65,14 @@ def test_mixture_chains_beat_the_s2p_alone():
     cache_per, s2p_per = chain_per(s2p_weight=0.5)
     assert s2p_per > 10.0, "the toy S2P must make errors for the posterior to correct"
     assert cache_per < 0.5 * s2p_per
+
+
+def test_chains_started_from_the_s2p_greedy_hypotheses_improve_on_them():
+    cache_per, s2p_per = chain_per(s2p_weight=0.5, start_greedy=True)
+    assert cache_per < 0.5 * s2p_per
+    # the start alone is no help: G2P-only proposals, which rarely beat the S2P's hypothesis, leave it where it is
+    g2p_cache_per, _ = chain_per(s2p_weight=0.0, start_greedy=True)
+    assert g2p_cache_per > cache_per
 
 
 def test_g2p_only_chains_stay_far_from_the_truth():
