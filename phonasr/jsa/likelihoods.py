@@ -22,10 +22,11 @@ drawn from that same q. Dropout breaks this when the networks score in training 
   training mode each candidate row would get its own dropout mask, and w'/w would compare p(y|h') and p(y|h) of
   different networks, a noise that biases the chain towards candidates with lucky masks and leaves it no
   stationary law at all.
-* ``no_dropout``: JSA fine-tunes all three networks without dropout, so the training forward pass of S2P and G2P
-  is itself the dropout-free network: its detached log-probabilities are the exact weights (and the proposals) of
-  ``eval``, and one forward serves scoring and training, at the cost of ``train``. The P2G, which scores the
-  candidates without gradients, also trains without dropout. What it changes is the regulariser, not the target.
+* ``no_dropout``: JSA fine-tunes the S2P and G2P without dropout, so their training forward pass is itself the
+  dropout-free network: its detached log-probabilities are the exact weights (and the proposals) of ``eval``, and
+  one forward serves scoring and training, at the cost of ``train``. The P2G keeps its dropout: it scores the
+  candidates in a separate eval pass in every mode (its training pass reads only the final states), so dropping
+  its dropout would save nothing. What the mode changes is the S2P's and G2P's regulariser, not the target.
 """
 from __future__ import annotations
 

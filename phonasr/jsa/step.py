@@ -5,7 +5,7 @@ from the S2P's (:mod:`phonasr.jsa.proposal`); every chain runs through them
 (:func:`phonasr.jsa.sampler.run_chains`, all candidates scored in one CTC call per model); the final states become
 the CTC targets of the three losses. Which forward passes score the candidates is ``score_mode``
 (:mod:`phonasr.jsa.likelihoods` explains the choice); the proposals come from the same passes, and the losses
-from the training passes (dropout-free ones in ``no_dropout`` mode, where those passes are the scoring ones).
+from the training passes (of S2P and G2P without dropout in ``no_dropout`` mode, where they are the scoring ones).
 
 Copies of one utterance in a batch (the oversampled labelled subset) share one chain: it runs through the
 proposals of all copies in turn, as if the copies had been visited one after the other, and each copy trains on
@@ -155,12 +155,7 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
     sampled = [i for i, s in enumerate(states) if s]
     # DDP all-reduces the P2G's gradients every step, so a rank without a sampled state still runs the P2G (on a
     # one-token input) and contributes zero gradients; skipping it would leave the other ranks waiting forever.
-    p2g_input = pad_ids([states[i] for i in sampled] if sampled else [[0]], device)
-    if score_mode == "no_dropout":
-        with dropout_off(models["p2g"]):
-            p2g_out = models["p2g"](*p2g_input)
-    else:
-        p2g_out = models["p2g"](*p2g_input)
+    p2g_out = models["p2g"](*pad_ids([states[i] for i in sampled] if sampled else [[0]], device))
     p2g_term = ctc_term(p2g_out, [graphemes[i] for i in sampled], ctc_backend) if sampled else \
         CtcTerm(nll=p2g_out[0].sum() * 0.0, tokens=0, infeasible=0)
     return StepOutput(s2p=s2p_term, p2g=p2g_term, g2p=g2p_term, result=result, proposals=proposals,

@@ -68,7 +68,8 @@ class JsaSettings:
     ctc_backend: str = "auto"
     score_mode: str = "eval"          # eval: the sampler's weights from eval-mode no-grad passes (exact target);
     #                                   train: S2P/G2P scores from the training pass, as the reference does;
-    #                                   no_dropout: JSA trains without dropout, one pass scores (exactly) and trains
+    #                                   no_dropout: S2P and G2P train without dropout, one pass scores (exactly)
+    #                                   and trains
     #                                   (see phonasr.jsa.likelihoods)
     decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
     proposal_s2p_weight: float = 0.5  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead
