@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import math
 import os
 import statistics
 import threading
@@ -29,7 +30,8 @@ from typing import Callable, Dict, List
 
 import torch
 
-from phonasr.ctc import ctc_loss
+from phonasr.batching.padding import pad_ids
+from phonasr.ctc import ctc_loss, ctc_sample
 from phonasr.jsa.likelihoods import SCORE_MODES
 from phonasr.jsa.step import jsa_step
 from phonasr.jsa.task import JsaSettings
@@ -144,18 +146,26 @@ def main() -> None:
     for m in models.values():
         m.to(device).train()
     frames = int(args.seconds * 100)
-    if args.phones_per_second > 0:
-        # a near-uniform posterior over V outputs emits a non-blank with probability (V-1)/(V-1+e^b) per frame when
-        # the blank's bias is b: choose b for phones_per_second * seconds tokens from each model's output frames
-        with torch.no_grad():
-            for name, out_frames in (("s2p", frames // 4), ("g2p", 2 * int(12 * args.seconds))):
-                emit = min(args.phones_per_second * args.seconds / out_frames, 0.99)
-                vocab = models[name].vocab_size
-                models[name].output.bias[0] += float(torch.log(torch.tensor((vocab - 1) * (1 - emit) / emit)))
     features = torch.randn(args.batch, frames, 80, generator=gen).to(device)
     feature_lens = torch.full((args.batch,), frames, dtype=torch.long, device=device)
     # a 5 s sentence: ~60 characters, ~50 phonemes, ~20 subwords
     chars = random_ids(gen, args.batch, int(12 * args.seconds), args.chars)
+    if args.phones_per_second > 0:
+        # Raising the blank's output bias by b divides the odds of emitting a phoneme in a frame by about e^b: a few
+        # rounds of b += log(odds now / odds wanted) bring each model's CTC samples to the target length.
+        target = args.phones_per_second * args.seconds
+        inputs = {"s2p": (features, feature_lens), "g2p": pad_ids(chars, device)}
+        with torch.no_grad():
+            for name in ("s2p", "g2p"):
+                models[name].eval()
+                for _ in range(5):
+                    log_probs, lens = models[name](*inputs[name])
+                    samples = ctc_sample(log_probs, lens, 10)
+                    out_frames = float(lens.float().mean())
+                    want = min(target / out_frames, 0.95)
+                    now = min(max(statistics.mean(len(h) for utt in samples for h in utt) / out_frames, 0.01), 0.99)
+                    models[name].output.bias[0] += math.log(now / (1 - now)) - math.log(want / (1 - want))
+                models[name].train()
     graphemes = random_ids(gen, args.batch, int(4 * args.seconds), args.subwords)
     phones = random_ids(gen, args.batch, int(10 * args.seconds), args.phones)
     params = [q for m in models.values() for q in m.parameters()]
