@@ -13,9 +13,9 @@ drawn from that same q. Dropout breaks this when the networks score in training 
   eval-mode G2P (and S2P, with the mixture proposal of :mod:`phonasr.jsa.proposal`). The chain's target is then
   exactly the posterior of the networks being trained, the ones decoding uses. The training forward passes (with
   dropout) run afterwards, only for the losses. Cost: one extra no-grad forward of S2P and G2P per step, about a third
-  of an S2P training step (``bench/bench_jsa.py`` at paper sizes on a CPU: a JSA step took 1.87x an S2P-only step,
-  1.55x with ``train`` scoring). Exactness is the default because a chain that targets the wrong distribution fails
-  silently, a slower step does not.
+  of an S2P training step (``bench/bench_jsa.py --batch 4`` at paper sizes on a CPU, in CPU time: a JSA step took
+  2.08x an S2P-only step, 1.56x with ``train`` scoring, 1.26x with ``no_dropout``). Exactness is the default because
+  a chain that targets the wrong distribution fails silently, a slower step does not.
 * ``train``: the reference's scoring. S2P and G2P log-probabilities (and the proposals) come from the training
   forward pass: one dropout mask per utterance, shared by all its candidates, so every step targets the posterior
   of one randomly thinned network; it saves the extra forward passes. The P2G still scores in eval mode: in
