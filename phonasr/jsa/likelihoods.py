@@ -8,19 +8,25 @@ Which network the chain targets (``jsa.score_mode``). The MIS leaves p(h|x,y) âˆ
 every weight w(h) = p(h|x) p(y|h) / q(h|y) of a step is computed by one and the same model, and the proposals are
 drawn from that same q. Dropout breaks this when the networks score in training mode:
 
-* ``eval`` (default): S2P, G2P and P2G score in eval mode without gradients, on the clean input (the JSA task
-  applies no SpecAugment; the no-grad passes would see un-augmented features if it did), and the proposals are
-  drawn from the eval-mode G2P. The chain's target is then exactly the posterior of the networks being trained,
-  the ones decoding uses. The training forward passes (with dropout) run afterwards, only for the losses. Cost:
-  one extra no-grad forward of S2P and G2P per step, about a third of an S2P training step (``bench/bench_jsa.py``
-  at paper sizes on a CPU: a JSA step took 1.87x an S2P-only step, 1.55x with ``train`` scoring). Exactness is
-  the default because a chain that targets the wrong distribution fails silently, a slower step does not.
+* ``eval`` (default): S2P, G2P and P2G score in eval mode without gradients, on the clean input (the JSA task applies
+  no SpecAugment; the no-grad passes would see un-augmented features if it did), and the proposals are drawn from the
+  eval-mode G2P (and S2P, with the mixture proposal of :mod:`phonasr.jsa.proposal`). The chain's target is then
+  exactly the posterior of the networks being trained, the ones decoding uses. The training forward passes (with
+  dropout) run afterwards, only for the losses. Cost: one extra no-grad forward of S2P and G2P per step, about a third
+  of an S2P training step (``bench/bench_jsa.py --batch 4`` at paper sizes on a CPU, in CPU time: a JSA step took
+  2.08x an S2P-only step, 1.56x with ``train`` scoring, 1.26x with ``no_dropout``). Exactness is the default because
+  a chain that targets the wrong distribution fails silently, a slower step does not.
 * ``train``: the reference's scoring. S2P and G2P log-probabilities (and the proposals) come from the training
   forward pass: one dropout mask per utterance, shared by all its candidates, so every step targets the posterior
   of one randomly thinned network; it saves the extra forward passes. The P2G still scores in eval mode: in
   training mode each candidate row would get its own dropout mask, and w'/w would compare p(y|h') and p(y|h) of
   different networks, a noise that biases the chain towards candidates with lucky masks and leaves it no
   stationary law at all.
+* ``no_dropout``: JSA fine-tunes the S2P and G2P without dropout, so their training forward pass is itself the
+  dropout-free network: its detached log-probabilities are the exact weights (and the proposals) of ``eval``, and
+  one forward serves scoring and training, at the cost of ``train``. The P2G keeps its dropout: it scores the
+  candidates in a separate eval pass in every mode (its training pass reads only the final states), so dropping
+  its dropout would save nothing. What the mode changes is the S2P's and G2P's regulariser, not the target.
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ from phonasr.batching.pairs import violates_margin
 from phonasr.ctc import ctc_loss
 from phonasr.jsa.sampler import LogLikelihoods
 
-SCORE_MODES = ("eval", "train")
+SCORE_MODES = ("eval", "train", "no_dropout")
 
 
 def bare(model: torch.nn.Module) -> torch.nn.Module:
@@ -46,17 +52,25 @@ def bare(model: torch.nn.Module) -> torch.nn.Module:
 
 
 @contextlib.contextmanager
-def inference(*models: torch.nn.Module) -> Iterator[None]:
-    """Eval mode (no dropout) and no autograd inside; every submodule's own mode is restored on exit."""
+def dropout_off(*models: torch.nn.Module) -> Iterator[None]:
+    """Eval mode inside, autograd as it is; every submodule's own mode is restored on exit. The models' only
+    train/eval difference is dropout (LayerNorm, no BatchNorm; the JSA task applies no SpecAugment), so a forward
+    pass in here with gradients gives what an eval-mode no-grad pass gives."""
     modes = [(m, m.training) for model in models for m in model.modules()]
     try:
         for model in models:
             model.eval()
-        with torch.no_grad():
-            yield
+        yield
     finally:
         for m, training in modes:
             m.training = training
+
+
+@contextlib.contextmanager
+def inference(*models: torch.nn.Module) -> Iterator[None]:
+    """Eval mode (no dropout) and no autograd inside; every submodule's own mode is restored on exit."""
+    with dropout_off(*models), torch.no_grad():
+        yield
 
 
 class CtcLikelihoods:

@@ -6,6 +6,8 @@ and accepts h' over its current state h with probability min(1, w(h')/w(h)), w(h
 With exact (un-normalised) weights the chain's stationary distribution is the posterior, whatever q is, as long
 as q covers it; the reference's length-normalised weights (each log-likelihood divided by its target length)
 are offered for comparison only: they change the target distribution (see tests/jsa/test_sampler.py).
+The proposal may also be a mixture of q(h|y) and the S2P's p(h|x) (:mod:`phonasr.jsa.proposal`); the weight then
+divides by the mixture's density, which the same three log-likelihoods give.
 
 The sampler knows nothing about models: a :data:`ScoreFn` returns the three log-likelihoods of a batch of
 (utterance, candidate) rows. All candidates of all utterances, the current states included, go to that function
@@ -14,10 +16,13 @@ instead of looping in Python.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
+
+from phonasr.jsa.proposal import check_s2p_weight
 
 Phones = Tuple[int, ...]
 
@@ -61,39 +66,55 @@ class MISResult:
         return sum(self.accepted) / total if total else None
 
 
-def log_importance_weights(scores: LogLikelihoods, h_lens: torch.Tensor, y_lens: Optional[torch.Tensor],
-                           length_normalised: bool) -> torch.Tensor:
-    """log w = log p(h|x) + log p(y|h) - log q(h|y) in float64; ``-inf`` for infeasible rows.
+def log_proposal_density(s2p: torch.Tensor, g2p: torch.Tensor, s2p_weight: float) -> torch.Tensor:
+    """log q_mix(h) = log((1-a) q(h|y) + a p(h|x)), the density of the mixture proposal (a = ``s2p_weight``);
+    exactly log q(h|y) for a = 0 (the -inf of a zero-weight component drops out of the log-sum-exp)."""
+    check_s2p_weight(s2p_weight)
+    if s2p_weight == 0.0:
+        return g2p
+    if s2p_weight == 1.0:
+        return s2p
+    return torch.logaddexp(g2p + math.log1p(-s2p_weight), s2p + math.log(s2p_weight))
 
-    ``length_normalised`` divides log p(h|x) and log q(h|y) by len(h) and log p(y|h) by len(y), as the reference
-    implementation does; that needs ``y_lens`` (one per row).
+
+def log_importance_weights(scores: LogLikelihoods, h_lens: torch.Tensor, y_lens: Optional[torch.Tensor],
+                           length_normalised: bool, s2p_weight: float = 0.0) -> torch.Tensor:
+    """log w = log p(h|x) + log p(y|h) - log q_mix(h) in float64; ``-inf`` for infeasible rows.
+
+    Rows the G2P cannot produce stay infeasible under a mixture proposal too: the chain's support is that of
+    p(h|x) p(y|h) q(h|y), whose states all three models can be trained on (the length margin acts through q), and
+    the posterior restricted to it is still its exact target, since the mixture covers it.
+    ``length_normalised`` divides log p(h|x) and log q_mix(h) by len(h) and log p(y|h) by len(y), as the reference
+    implementation does (with q for q_mix); that needs ``y_lens`` (one per row).
     """
     s2p, p2g, g2p = (t.detach().to(torch.float64) for t in (scores.s2p, scores.p2g, scores.g2p))
+    log_q = log_proposal_density(s2p, g2p, s2p_weight)
     if length_normalised:
         if y_lens is None:
             raise ValueError("length-normalised weights need the grapheme target length of every row (y_lens)")
         h_norm = h_lens.to(torch.float64).clamp(min=1)
-        s2p, g2p = s2p / h_norm, g2p / h_norm
+        s2p, log_q = s2p / h_norm, log_q / h_norm
         p2g = p2g / y_lens.to(torch.float64).clamp(min=1)
-    log_w = s2p + p2g - g2p
+    log_w = s2p + p2g - log_q
     feasible = torch.isfinite(s2p) & torch.isfinite(p2g) & torch.isfinite(g2p)
     return torch.where(feasible, log_w, torch.full_like(log_w, float("-inf")))
 
 
 def run_chains(states: Sequence[Optional[Sequence[int]]], proposals: Sequence[Sequence[Sequence[int]]],
                score: ScoreFn, generator: Optional[torch.Generator] = None, length_normalised: bool = False,
-               y_lens: Optional[Sequence[int]] = None) -> MISResult:
+               y_lens: Optional[Sequence[int]] = None, s2p_weight: float = 0.0) -> MISResult:
     """Run the MIS chain of every utterance of a batch through its proposals, in order.
 
     Args:
         states: current state per utterance (the cached sample), or None to start a new chain; a state that has
             become infeasible is replaced by the first feasible proposal, and without one the chain ends with no
             state (None), like a new chain that found none.
-        proposals: per utterance, the candidates drawn from q(h|y) (any number each; K in JSA).
+        proposals: per utterance, the candidates drawn from the proposal (any number each; K in JSA).
         score: gives the log-likelihoods of (utterance index, candidate) rows; called exactly once.
         generator: the source of the uniform numbers of the accept tests (reproducible runs).
         length_normalised: use the reference's length-normalised weights instead of the exact ones.
         y_lens: grapheme target length per utterance; needed only with ``length_normalised``.
+        s2p_weight: the proposal was the mixture (1-a) q(h|y) + a p(h|x) with this a (0: the G2P alone).
     """
     if len(states) != len(proposals):
         raise ValueError(f"{len(states)} chain states but proposals for {len(proposals)} utterances")
@@ -128,7 +149,7 @@ def run_chains(states: Sequence[Optional[Sequence[int]]], proposals: Sequence[Se
                                  f"for {len(row_seqs)} candidate rows")
         h_lens = torch.tensor([len(s) for s in row_seqs])
         row_y_lens = torch.tensor([y_lens[u] for u in row_utts]) if length_normalised else None
-        row_log_w = log_importance_weights(scores, h_lens, row_y_lens, length_normalised)
+        row_log_w = log_importance_weights(scores, h_lens, row_y_lens, length_normalised, s2p_weight)
     else:
         row_log_w = torch.empty(0, dtype=torch.float64)
     # Padding slots (-1) and absent states get weight -inf: never accepted, and anything feasible beats them.

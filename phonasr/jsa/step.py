@@ -1,9 +1,11 @@
 """One JSA step on a batch, free of tokenizers and bookkeeping: what the task trains with and the benchmark times.
 
-K proposals per chain are drawn from the G2P's CTC distribution; every chain runs through them
+K proposals per chain are drawn from the G2P's CTC distribution, or each with probability ``proposal_s2p_weight``
+from the S2P's (:mod:`phonasr.jsa.proposal`); every chain runs through them
 (:func:`phonasr.jsa.sampler.run_chains`, all candidates scored in one CTC call per model); the final states become
 the CTC targets of the three losses. Which forward passes score the candidates is ``score_mode``
-(:mod:`phonasr.jsa.likelihoods` explains the choice); the losses always come from training-mode passes.
+(:mod:`phonasr.jsa.likelihoods` explains the choice); the proposals come from the same passes, and the losses
+from the training passes (of S2P and G2P without dropout in ``no_dropout`` mode, where they are the scoring ones).
 
 Copies of one utterance in a batch (the oversampled labelled subset) share one chain: it runs through the
 proposals of all copies in turn, as if the copies had been visited one after the other, and each copy trains on
@@ -13,14 +15,16 @@ kept; the others' Metropolis steps would be wasted, and which one survived would
 from __future__ import annotations
 
 import collections
+import contextlib
 from dataclasses import dataclass
 from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import torch
 
 from phonasr.batching.padding import pad_ids
-from phonasr.ctc import ctc_loss, ctc_sample, min_ctc_frames
-from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, inference
+from phonasr.ctc import ctc_loss, greedy_search, min_ctc_frames
+from phonasr.jsa.likelihoods import SCORE_MODES, CtcLikelihoods, bare, dropout_off, inference
+from phonasr.jsa.proposal import draw_proposals
 from phonasr.jsa.sampler import MISResult, run_chains
 from phonasr.train.task import Models
 
@@ -93,7 +97,8 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
              chars: Sequence[List[int]], chain_starts: Sequence[Optional[List[int]]],
              fixed_targets: Sequence[Optional[List[int]]], num_samples: int, length_normalised: bool = False,
              length_margin: Optional[int] = None, ctc_backend: str = "auto", score_mode: str = "eval",
-             chain_ids: Optional[Sequence[Hashable]] = None) -> StepOutput:
+             chain_ids: Optional[Sequence[Hashable]] = None, proposal_s2p_weight: float = 0.0,
+             new_chains_from_s2p: bool = False) -> StepOutput:
     """Sample h for every chain and compute the three CTC losses.
 
     Args:
@@ -101,9 +106,12 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
         graphemes / chars: y as P2G targets (subword ids) and as G2P input (character ids), per row.
         chain_starts: per row, its chain's current state (from the cache) or None; copies agree.
         fixed_targets: per row, true phonemes that replace the sample as S2P and G2P target, or None.
-        score_mode: ``eval`` or ``train``, the networks the sampler's weights come from.
+        score_mode: ``eval``, ``train`` or ``no_dropout``, the networks the sampler's weights come from.
         chain_ids: rows with equal ids are copies of one utterance and share one chain run through
             ``num_samples`` proposals per copy; None gives every row its own chain.
+        proposal_s2p_weight: probability that a proposal comes from the S2P's CTC posterior instead of the G2P's.
+        new_chains_from_s2p: a chain without a start state starts from the S2P's greedy hypothesis (of the scoring
+            pass) instead of its first feasible proposal; the MIS reaches the same target from any start.
     """
     if score_mode not in SCORE_MODES:
         raise ValueError(f"score_mode must be one of {SCORE_MODES}, not '{score_mode}'")
@@ -112,12 +120,15 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
     copies = collections.Counter(chain_of)
     char_ids, char_lens = pad_ids(chars, device)
 
+    no_dropout = dropout_off(models["s2p"], models["g2p"]) if score_mode == "no_dropout" else contextlib.nullcontext()
+
     def training_passes() -> Tuple[Output, Output]:
         return models["s2p"](features, feature_lens), models["g2p"](char_ids, char_lens)
 
     index = torch.tensor(chain_rows, dtype=torch.long, device=device)
-    if score_mode == "train":
-        trained: Optional[Tuple[Output, Output]] = training_passes()
+    if score_mode in ("train", "no_dropout"):  # one forward pass: the training one scores too
+        with no_dropout:
+            trained: Optional[Tuple[Output, Output]] = training_passes()
         s2p_score, g2p_score = ((lp[index], lens[index]) for lp, lens in trained)
     else:
         trained = None
@@ -125,12 +136,16 @@ def jsa_step(models: Models, features: torch.Tensor, feature_lens: torch.Tensor,
         with inference(s2p, g2p):
             s2p_score = s2p(features[index], feature_lens[index])
             g2p_score = g2p(char_ids[index], char_lens[index])
-    drawn = ctc_sample(g2p_score[0].detach(), g2p_score[1], num_samples * max(copies.values()))
-    proposals = [samples[: num_samples * copies[c]] for c, samples in enumerate(drawn)]
+    proposals = draw_proposals(g2p_score, s2p_score, [num_samples * copies[c] for c in range(len(chain_rows))],
+                               proposal_s2p_weight)
     score = CtcLikelihoods(s2p_score, g2p_score, models["p2g"], [graphemes[r] for r in chain_rows],
                            [len(chars[r]) for r in chain_rows], ctc_backend, length_margin)
-    result = run_chains([chain_starts[r] for r in chain_rows], proposals, score, length_normalised=length_normalised,
-                        y_lens=[len(graphemes[r]) for r in chain_rows])
+    starts = [chain_starts[r] for r in chain_rows]
+    if new_chains_from_s2p:
+        best = greedy_search(s2p_score[0].detach(), s2p_score[1])
+        starts = [s if s is not None else list(h) for s, h in zip(starts, best)]
+    result = run_chains(starts, proposals, score, length_normalised=length_normalised,
+                        y_lens=[len(graphemes[r]) for r in chain_rows], s2p_weight=proposal_s2p_weight)
 
     s2p_out, g2p_out = trained if trained is not None else training_passes()
     states = [result.states[c] for c in chain_of]

@@ -1,6 +1,7 @@
 """JSA-SPG training (arXiv 2507.06249): S2P p(h|x), P2G p(y|h) and G2P q(h|y) trained jointly, h latent.
 
-Per batch: the G2P reads the characters of y and K phoneme sequences are drawn from its CTC distribution; each
+Per batch: the G2P reads the characters of y and K phoneme sequences are drawn from its CTC distribution (or each,
+with probability ``jsa.proposal_s2p_weight``, from the S2P's: :mod:`phonasr.jsa.proposal`); each
 utterance's Markov chain (started from its cached sample) runs through them with the Metropolis independence
 sampler; the chain's final state h is the CTC target of all three models (S2P on (x,h), P2G on (h,y), G2P on
 (y,h)) and the three losses are summed for the one optimiser. For the labelled subset the S2P and G2P targets
@@ -35,6 +36,7 @@ from phonasr.ctc import greedy_search, prefix_beam_search
 from phonasr.jsa.cache import SampleCache
 from phonasr.jsa.data import oversampled_train_entries, read_labelled_subset
 from phonasr.jsa.likelihoods import SCORE_MODES
+from phonasr.jsa.proposal import check_s2p_weight
 from phonasr.jsa.stats import phone_error_rate
 from phonasr.jsa.step import StepOutput, jsa_step
 from phonasr.models import build_model
@@ -56,7 +58,7 @@ MODEL_IO = {"s2p": (None, "phone"), "p2g": ("phone", "bpe"), "g2p": ("char", "ph
 class JsaSettings:
     """The ``jsa:`` section of the config."""
 
-    num_samples: int = 10             # K proposals from the G2P per utterance and step (reference: 10)
+    num_samples: int = 10             # K proposals per utterance and step (reference: 10)
     weights: str = "exact"            # exact | length_normalised (the reference's approximate weights)
     cache: str = "persistent"         # persistent (chains continue across epochs) | restart (every batch)
     labelled: Optional[str] = None    # cut manifest of the phoneme-labelled subset (true phonemes)
@@ -65,9 +67,18 @@ class JsaSettings:
     #                                      P2G and G2P pairs (reference: 2); null when the models upsample
     ctc_backend: str = "auto"
     score_mode: str = "eval"          # eval: the sampler's weights from eval-mode no-grad passes (exact target);
-    #                                   train: S2P/G2P scores from the training pass, as the reference does
+    #                                   train: S2P/G2P scores from the training pass, as the reference does;
+    #                                   no_dropout: S2P and G2P train without dropout, one pass scores (exactly)
+    #                                   and trains
     #                                   (see phonasr.jsa.likelihoods)
     decode_beam: int = 0              # validation S2P decoding: 0 = greedy, else prefix beam search width
+    proposal_s2p_weight: float = 0.5  # probability that a proposal comes from the S2P's CTC posterior p(h|x) instead
+    #                                   of the G2P q(h|y); the weights use the mixture's density. 0 = the reference's
+    #                                   G2P-only proposal. 0.5: issue 11, mini recipe 3 seeds (phonasr.jsa.proposal)
+    new_chain_start: str = "s2p_greedy"  # s2p_greedy: a new (or restarted) chain starts from the S2P's greedy
+    #                                    hypothesis; proposal: it takes its first feasible proposal. Same target;
+    #                                    issue 11, mini recipe 3 seeds: the unlabelled cache ends at 3.3% PER, below
+    #                                    the SPG-init S2P's 1-best (3.54), with s2p_greedy, at 4.0-4.2 with proposal
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
@@ -78,6 +89,9 @@ class JsaSettings:
             raise ValueError(f"jsa.cache must be persistent or restart, not '{self.cache}'")
         if self.score_mode not in SCORE_MODES:
             raise ValueError(f"jsa.score_mode must be one of {', '.join(SCORE_MODES)}, not '{self.score_mode}'")
+        check_s2p_weight(self.proposal_s2p_weight)
+        if self.new_chain_start not in ("proposal", "s2p_greedy"):
+            raise ValueError(f"jsa.new_chain_start must be proposal or s2p_greedy, not '{self.new_chain_start}'")
         if self.labelled_weight != int(self.labelled_weight) or self.labelled_weight < 1:
             raise ValueError(f"jsa.labelled_weight must be a whole number >= 1, not {self.labelled_weight!r}")
 
@@ -194,7 +208,9 @@ class JsaTask(Task):
                        num_samples=self.settings.num_samples,
                        length_normalised=self.settings.weights == "length_normalised",
                        length_margin=self.settings.length_margin, ctc_backend=self.settings.ctc_backend,
-                       score_mode=self.settings.score_mode, chain_ids=utt_ids)
+                       score_mode=self.settings.score_mode, chain_ids=utt_ids,
+                       proposal_s2p_weight=self.settings.proposal_s2p_weight,
+                       new_chains_from_s2p=self.settings.new_chain_start == "s2p_greedy")
         chains = [utt_ids[r] for r in out.chain_rows]
         cached = [self.cache.get(u) for u in chains]  # the chains' entries before this step
         self._record(chains, out.result.states)

@@ -45,3 +45,23 @@ def test_corrupt_state_is_rejected():
     state["lengths"] = torch.tensor([2])
     with pytest.raises(ValueError, match="corrupt"):
         SampleCache().load_state_dict(state)
+
+
+def test_jsa_cache_writes_a_checkpoints_samples_without_the_excluded_utterances(tmp_path, capsys):
+    from lhotse import CutSet, MonoCut, SupervisionSegment
+
+    from phonasr.bin import jsa_cache
+
+    cache = SampleCache()
+    cache.update([("b", [2, 1]), ("a", [1, 3]), ("lab", [3])])
+    state = {"symbols": ["<blk>", "p", "a", "ʃ"], "task_shared": {"cache": cache.state_dict()}}
+    torch.save(state, tmp_path / "last.pt")
+    cut = MonoCut(id="lab-cut", start=0, duration=1, channel=0,
+                  supervisions=[SupervisionSegment(id="lab", recording_id="r", start=0, duration=1)])
+    CutSet.from_cuts([cut]).to_file(tmp_path / "subset.jsonl.gz")
+    out = tmp_path / "cache.txt"
+    assert jsa_cache.main(["--exclude", str(tmp_path / "subset.jsonl.gz"), str(tmp_path / "last.pt"), str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == "a\tp ʃ\nb\ta p\n"
+    torch.save({"symbols": ["<blk>"]}, tmp_path / "final.pt")
+    assert jsa_cache.main([str(tmp_path / "final.pt"), str(out)]) == 2
+    assert "no JSA sample cache" in capsys.readouterr().err

@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_two_ranks_hold_one_global_cache(jsa_corpus, tmp_path):
     config = copy.deepcopy(jsa_corpus["config"])
     config["task"] = "tests.jsa.cache_spy:CacheSpyJsaTask"
+    # The code's proposal (the mixture of G2P and S2P) and scoring mode. The fixture's random S2P emits sequences
+    # too long for its G2P to produce, so its proposals are infeasible; with K=12 a chain meets a feasible G2P
+    # proposal in its one visit unless all 12 come from the S2P (2^-12 per chain, and the run is seeded).
+    config["jsa"]["num_samples"] = 12
     config["distributed"] = {"timeout_min": 3.0}  # a rank left waiting in a collective fails instead of hanging
     config["train"].update(max_epochs=1, max_steps=0)  # one whole epoch: every utterance visits some rank
     config_path = tmp_path / "jsa.yaml"

@@ -25,6 +25,7 @@ KILL_AFTER_STEP = 4
 def resume_config(jsa_corpus: Dict[str, Any]) -> Dict[str, Any]:
     config = copy.deepcopy(jsa_corpus["config"])
     config["data"]["num_workers"] = 1  # as the recipes load batches, in a worker process: where the replay hid
+    config["jsa"]["proposal_s2p_weight"] = 0.5  # its component draws come from the RNG that the checkpoint saves
     config["train"].update(max_epochs=2, max_steps=0, save_every_steps=1, valid_every_steps=2, keep_best=2,
                            average_best=2)
     return config

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 import pytest
 import torch
 
-from phonasr.jsa.sampler import LogLikelihoods, run_chains
+from phonasr.jsa.sampler import LogLikelihoods, log_proposal_density, run_chains
 from tests.jsa import toy
 
 NUM_CHAINS = 1000
@@ -17,15 +17,19 @@ BURN_IN = 2
 K = 10
 
 
-def run_toy_chains(length_normalised: bool, seed: int = 0) -> Dict[toy.Seq, float]:
-    """Persistent chains (the cache's behaviour) over many rounds; the empirical law of their states."""
+def run_toy_chains(length_normalised: bool, seed: int = 0, drawn_s2p_weight: float = 0.0,
+                   weighed_s2p_weight: float = 0.0) -> Dict[toy.Seq, float]:
+    """Persistent chains (the cache's behaviour) over many rounds; the empirical law of their states.
+
+    The proposals come from the mixture with S2P weight ``drawn_s2p_weight``; the sampler is told
+    ``weighed_s2p_weight``, which is right only when the two agree."""
     gen = torch.Generator().manual_seed(seed)
     states: List[Optional[List[int]]] = [None] * NUM_CHAINS
     counts: collections.Counter = collections.Counter()
     for r in range(NUM_ROUNDS):
-        proposals = toy.sample_proposals(NUM_CHAINS, K, gen)
+        proposals = toy.sample_proposals(NUM_CHAINS, K, gen, drawn_s2p_weight)
         result = run_chains(states, proposals, toy.score, generator=gen, length_normalised=length_normalised,
-                            y_lens=[toy.Y_LEN] * NUM_CHAINS)
+                            y_lens=[toy.Y_LEN] * NUM_CHAINS, s2p_weight=weighed_s2p_weight)
         states = result.states
         assert all(s is not None and tuple(s) != toy.INFEASIBLE for s in states)
         if r >= BURN_IN:
@@ -47,6 +51,33 @@ def test_length_normalised_weights_miss_the_posterior():
     empirical = run_toy_chains(length_normalised=True, seed=1)
     assert toy.total_variation(empirical, toy.length_normalised_limit()) <= 0.02
     assert toy.total_variation(empirical, toy.exact_posterior()) > 0.1
+
+
+@pytest.mark.parametrize("s2p_weight", [0.5, 1.0])
+def test_mixture_proposal_with_its_density_samples_the_posterior(s2p_weight):
+    empirical = run_toy_chains(length_normalised=False, seed=2, drawn_s2p_weight=s2p_weight,
+                               weighed_s2p_weight=s2p_weight)
+    assert toy.total_variation(empirical, toy.exact_posterior()) <= 0.02
+
+
+def test_mixture_proposal_weighed_as_the_g2p_alone_misses_the_posterior():
+    """Candidates drawn from the mixture but weighed by q(h|y) alone: the chain converges to ∝ q_mix w, not the
+    posterior; this is the check above failing on a wrong density."""
+    empirical = run_toy_chains(length_normalised=False, seed=3, drawn_s2p_weight=0.5, weighed_s2p_weight=0.0)
+    wrong_limit = toy.mis_limit(toy.mixture(0.5), lambda h: math.log(toy.S2P[h] * toy.P2G_TABLE[h] / toy.G2P[h]))
+    assert toy.total_variation(empirical, wrong_limit) <= 0.02
+    assert toy.total_variation(empirical, toy.exact_posterior()) > 0.1
+
+
+def test_mixture_density():
+    s2p, g2p = torch.tensor([-1.0, float("-inf"), -3.0]), torch.tensor([-2.0, -4.0, float("-inf")])
+    mixed = log_proposal_density(s2p, g2p, 0.25)
+    expected = torch.log(0.75 * g2p.exp() + 0.25 * s2p.exp())
+    torch.testing.assert_close(mixed, expected)
+    assert torch.equal(log_proposal_density(s2p, g2p, 0.0), g2p)
+    assert torch.equal(log_proposal_density(s2p, g2p, 1.0), s2p)
+    with pytest.raises(ValueError, match="proposal_s2p_weight"):
+        log_proposal_density(s2p, g2p, 1.5)
 
 
 def _const_score(values: Dict[tuple, float], calls: list):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 from typing import Dict, List
 
 import pytest
@@ -55,10 +56,18 @@ def test_labelled_utterances_get_true_phoneme_targets(jsa_corpus, monkeypatch):
         assert p2g_targets[row] == task.bpe.encode(batch["texts"][row])
     for key in ("accept_rate", "cache_per", "cache_per_unlabelled", "loss_s2p", "loss_p2g", "loss_g2p"):
         assert key in stats
-    # a fresh cache: every chain is initialised (its later proposals are tested), no entry existed to change or
-    # to measure the proposals against
-    assert stats["chain_init"] == 1.0
+    # a fresh cache: every chain starts from the S2P's greedy hypothesis (jsa.new_chain_start: s2p_greedy), which
+    # is no initialisation by a proposal; no entry existed to change or to measure the proposals against
+    assert stats["chain_init"] == 0.0
     assert not {"cache_changed", "proposal_per"} & set(stats)
+
+
+def test_new_chains_start_from_a_proposal_when_asked(jsa_corpus):
+    config = copy.deepcopy(jsa_corpus["config"])
+    config["jsa"]["new_chain_start"] = "proposal"
+    task, models = _task_and_models(config)
+    _, stats, _ = task.compute_loss(models, _batch(jsa_corpus, ["pl-000", "pl-003", "pl-004"]))
+    assert stats["chain_init"] == 1.0  # every chain took its first feasible proposal without a test
 
 
 @pytest.fixture
@@ -90,7 +99,8 @@ def test_a_chain_left_without_a_feasible_state_trains_on_nothing_and_is_counted(
 
 @pytest.mark.parametrize("cache", ["persistent", "restart"])
 def test_second_visit_starts_from_the_cache(jsa_corpus, step_calls, cache):
-    config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], cache=cache))
+    # new chains take a proposal as their first state, so chain_init tells restarted chains from continued ones
+    config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], cache=cache, new_chain_start="proposal"))
     task, models = _task_and_models(config)
     batch = _batch(jsa_corpus, ["pl-002", "pl-003", "pl-004"])
     task.compute_loss(models, batch)
@@ -106,7 +116,9 @@ def test_second_visit_starts_from_the_cache(jsa_corpus, step_calls, cache):
 def test_chain_statistics_measure_against_the_cache_before_the_step(jsa_corpus, step_calls):
     torch.manual_seed(1)  # the proposals come from the global generator: whether a chain moves must not depend on
     #                       which tests ran before
-    task, models = _task_and_models(jsa_corpus["config"])
+    # chains started from proposals (the random S2P's greedy hypotheses are states its chains seldom leave)
+    config = dict(jsa_corpus["config"], jsa=dict(jsa_corpus["config"]["jsa"], new_chain_start="proposal"))
+    task, models = _task_and_models(config)
     batch = _batch(jsa_corpus, ["pl-000", "pl-003", "pl-004"])  # pl-000 is labelled
     task.compute_loss(models, batch)
     before = {u: task.cache.get(u) for u in batch["utt_ids"]}

@@ -60,18 +60,33 @@ def exact_posterior() -> Dict[Seq, float]:
     return normalise({h: S2P[h] * P2G_TABLE[h] for h in SPACE})
 
 
+def mis_limit(proposal: Dict[Seq, float], log_w) -> Dict[Seq, float]:
+    """The stationary law of an MIS that draws from ``proposal`` and weighs with ``log_w``: ∝ proposal(h) w(h)."""
+    return normalise({h: proposal[h] * math.exp(log_w(h)) for h in SPACE if P2G_TABLE[h] > 0})
+
+
 def length_normalised_limit() -> Dict[Seq, float]:
-    """Where a MIS with length-normalised weights w~ converges: ∝ q(h) w~(h) (stationary law of an MIS)."""
+    """Where a MIS with length-normalised weights w~ converges."""
     def log_w(h: Seq) -> float:
         n = max(len(h), 1)
         return math.log(S2P[h]) / n + math.log(P2G_TABLE[h]) / Y_LEN - math.log(G2P[h]) / n
-    return normalise({h: G2P[h] * math.exp(log_w(h)) for h in SPACE if P2G_TABLE[h] > 0})
+    return mis_limit(G2P, log_w)
 
 
-def sample_proposals(num_utts: int, k: int, generator: torch.Generator) -> List[List[List[int]]]:
-    """Exact CTC samples of q(h|y): one symbol per frame from its posterior, then collapse."""
-    paths = torch.multinomial(G2P_FRAMES, num_utts * k, replacement=True, generator=generator).T
-    seqs = [list(collapse(p)) for p in paths.tolist()]
+def mixture(s2p_weight: float) -> Dict[Seq, float]:
+    """The density of the mixture proposal (1-a) q(h|y) + a p(h|x)."""
+    return {h: (1 - s2p_weight) * G2P[h] + s2p_weight * S2P[h] for h in SPACE}
+
+
+def sample_proposals(num_utts: int, k: int, generator: torch.Generator,
+                     s2p_weight: float = 0.0) -> List[List[List[int]]]:
+    """Exact CTC samples of the proposal: each candidate from p(h|x) with probability ``s2p_weight``, else from
+    q(h|y); one symbol per frame from the chosen model's posterior, then collapse."""
+    n = num_utts * k
+    g2p_paths = torch.multinomial(G2P_FRAMES, n, replacement=True, generator=generator).T
+    s2p_paths = torch.multinomial(S2P_FRAMES, n, replacement=True, generator=generator).T
+    from_s2p = torch.rand(n, 1, generator=generator, dtype=torch.float64) < s2p_weight
+    seqs = [list(collapse(p)) for p in torch.where(from_s2p, s2p_paths, g2p_paths).tolist()]
     return [seqs[i * k:(i + 1) * k] for i in range(num_utts)]
 
 
