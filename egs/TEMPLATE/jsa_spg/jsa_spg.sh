@@ -272,7 +272,10 @@ if run_stage 14; then
   mkdir -p "$lm_dir"
   for split in train dev test; do  # the Kaldi text of stage 1: the same normalised text as the references
     cut -d' ' -f2- "data/kaldi/$target_lang/$split/text" >"$lm_dir/text_$split.txt"
-    sed 's/ /\t/' "data/kaldi/$target_lang/$split/text" >"$lm_dir/ref_$split.txt"  # words of phone-level decodings
+    # words of the phone-level decodings, by cut id (Kaldi's utterance ids are <speaker>-<cut id>)
+    awk 'NR == FNR { spk[$1] = $2; next }
+         { utt = substr($1, length(spk[$1]) + 2); $1 = ""; print utt "\t" substr($0, 2) }' \
+      "data/kaldi/$target_lang/$split/utt2spk" "data/kaldi/$target_lang/$split/text" >"$lm_dir/ref_$split.txt"
   done
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv \
     --eval-texts "dev=$lm_dir/text_dev.txt test=$lm_dir/text_test.txt" "$lm_dir" "$lm_dir/text_train.txt"
