@@ -96,11 +96,15 @@ tune_lm() {
 # decode_lm: the saved log-posteriors of IN_DIR (SET standing for each of lm_sets) through GRAPH_DIR's HLG into
 # exp/SYSTEM/decode_SET, an n-best with split LM/acoustic costs from which tune_lm picks the weight
 decode_lm() {
-  local system=$1 graph=$2 template=$3 set
+  local system=$1 graph=$2 template=$3 set in jobs
   shift 3
   for set in $lm_sets; do
-    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$nj" --nbest "$lm_nbest" "${@//SET/$set}" \
-      "${template//SET/$set}" "$graph" "exp/$system/decode_$set"
+    in=${template//SET/$set}
+    # a job per 50 utterances, at most --nj: a job's start (~4 s) outweighs decoding a few utterances
+    jobs=$(( ($(wc -l <"$in/ref.txt") + 49) / 50 ))
+    jobs=$(( jobs < 1 ? 1 : (jobs > nj ? nj : jobs) ))
+    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$jobs" --nbest "$lm_nbest" "${@//SET/$set}" "$in" "$graph" \
+      "exp/$system/decode_$set"
   done
   tune_lm "$system" wfst
 }
