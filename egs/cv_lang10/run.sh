@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
+# shellcheck disable=SC2154  # train_cmd, decode_cmd: ./cmd.sh
 # Multilingual phoneme pretraining of Whistle-S (arXiv 2406.02166) on CommonVoice's ten-language set: the S2P that
 # egs/commonvoice_pl and egs/commonvoice_id fine-tune (their pretrained_s2p points at exp/s2p_pretrain/final.pt).
 #
@@ -18,6 +19,7 @@ lexicon_dir=""
 nj=8
 decode_nbest=16  # hypotheses kept per utterance
 
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 --corpus-dir DIR [options]
 Stages:
   0 check the CommonVoice release    1 lhotse manifests + phoneme labels    2 fbank features

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/../../..
 # shellcheck disable=SC2154  # target_lang, bpe_size, ...: the recipe's conf/recipe.conf; train_cmd: its cmd.sh
+# shellcheck disable=SC2034  # help_message, overlay, lm_*: read by the sourced utils/ (parse_options, recipe_*.sh)
 # JSA-SPG for a target language from ~10 minutes of phoneme labels (arXiv 2507.06249), as numbered stages: the
 # pipeline that egs/mini_pl, egs/commonvoice_pl and egs/commonvoice_id share. Like ESPnet's egs2/TEMPLATE/asr1/asr.sh
 # it is no recipe of its own: each recipe's run.sh is a link to this file, and what differs between recipes is in
