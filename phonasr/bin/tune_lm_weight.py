@@ -63,16 +63,18 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = get_parser().parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging()
     out_dir = Path(args.out_dir)
-    points = sweep(read_candidates(args.dev_dir, args.kind), read_references(args.dev_dir), args.weights,
-                   args.metric)
+    dev = read_candidates(args.dev_dir, args.kind), read_references(args.dev_dir)
+    points = sweep(*dev, args.weights, args.metric)
     chosen = choose(points)
     for p in points:
         logger.info("LM weight %-5g dev %s %6.2f%s", p.weight, args.metric.upper(), p.error_rate,
                     "  <- chosen" if p == chosen else "")
     write_sweep(points, chosen, out_dir, f"{args.kind.upper()} LM weight on {args.dev_dir}", args.metric)
     atomic_write_text(out_dir / "weight.txt", f"{chosen.weight:g}\n")
-    for name, decode_dir in [("dev", args.dev_dir), *args.apply]:
-        apply_weight(decode_dir, args.kind, chosen.weight, out_dir / name)
+    apply_weight(*dev, chosen.weight, out_dir / "dev")
+    for name, decode_dir in args.apply:
+        apply_weight(read_candidates(decode_dir, args.kind), read_references(decode_dir), chosen.weight,
+                     out_dir / name)
     write_run_info(out_dir, "tune_lm_weight", {**vars(args), "apply": [f"{n}={d}" for n, d in args.apply],
                                                 "chosen": chosen.weight})
     logger.info("chose LM weight %g (dev %s %.2f); re-ranked %s into %s", chosen.weight, args.metric.upper(),

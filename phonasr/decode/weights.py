@@ -15,13 +15,12 @@ have found hypotheses outside it, which is why the search keeps a wide n-best (6
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 from phonasr.decode.mls import SCORES as MLS_SCORES
-from phonasr.decode.outputs import NBEST, DecodedUtterance, Scored, read_hypotheses, read_references, write_decode_dir
+from phonasr.decode.outputs import NBEST, DecodedUtterance, Scored, read_hypotheses, write_decode_dir
 from phonasr.decode.wfst_dir import COSTS
 from phonasr.scoring.error_rate import score_texts
 from phonasr.utils.io import atomic_write_text
@@ -38,7 +37,8 @@ class Candidate:
     lm: float
 
     def score(self, weight: float) -> float:
-        return self.base + weight * self.lm
+        """base + weight·lm; a failed decoding's -inf parts stay -inf at weight 0 (not NaN)."""
+        return self.base + (weight * self.lm if weight else 0.0)
 
 
 def _parts(kind: str, first: float, second: float) -> Tuple[float, float]:
@@ -76,12 +76,8 @@ def read_candidates(decode_dir: str | Path, kind: str) -> Dict[str, List[Candida
 
 def best_texts(candidates: Mapping[str, Sequence[Candidate]], weight: float) -> Dict[str, str]:
     """Each utterance's best hypothesis at ``weight`` (the earlier rank among equal scores)."""
-    return {utt: max(enumerate(c), key=lambda ic: (_finite(ic[1].score(weight)), -ic[0]))[1].text
+    return {utt: max(enumerate(c), key=lambda ic: (ic[1].score(weight), -ic[0]))[1].text
             for utt, c in candidates.items()}
-
-
-def _finite(x: float) -> float:
-    return x if not math.isnan(x) else -math.inf
 
 
 @dataclass(frozen=True)
@@ -109,13 +105,12 @@ def choose(points: Sequence[SweepPoint]) -> SweepPoint:
     return min(points, key=lambda p: (p.errors, p.weight))
 
 
-def apply_weight(decode_dir: str | Path, kind: str, weight: float, out_dir: str | Path) -> None:
-    """A decode dir (hyp, ref, nbest) of ``decode_dir``'s n-best re-ranked at ``weight``."""
-    candidates = read_candidates(decode_dir, kind)
-    refs = read_references(decode_dir)
+def apply_weight(candidates: Mapping[str, Sequence[Candidate]], refs: Mapping[str, str], weight: float,
+                 out_dir: str | Path) -> None:
+    """A decode dir (hyp, ref, nbest) of ``candidates`` (:func:`read_candidates`) re-ranked at ``weight``."""
     decoded = []
     for utt in sorted(candidates):
-        ranked = sorted(candidates[utt], key=lambda c: -_finite(c.score(weight)))
+        ranked = sorted(candidates[utt], key=lambda c: -c.score(weight))  # stable: ties keep their rank
         decoded.append(DecodedUtterance(utt, refs[utt], [Scored(c.text, c.score(weight)) for c in ranked]))
     write_decode_dir(out_dir, decoded)
 

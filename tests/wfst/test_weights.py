@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from phonasr.decode.outputs import read_hypotheses
+from phonasr.decode.outputs import read_hypotheses, read_references
 from phonasr.decode.weights import apply_weight, best_texts, choose, read_candidates, sweep
 
 # Per utterance: (words, graph cost, acoustic cost). The acoustically best hypothesis is wrong; the LM prefers the
@@ -43,7 +43,7 @@ def test_sweep_chooses_the_dev_optimum_and_rerank_follows_it(tmp_path):
     assert [p.errors for p in points] == [2, 0, 0, 1, 1]
     assert choose(points).weight == 0.5  # the smaller of two equally good weights
     out = tmp_path / "dev_rescored"
-    apply_weight(dev, "wfst", 1.0, out)
+    apply_weight(candidates, read_references(dev), 1.0, out)
     hyps = read_hypotheses(out, 3)
     assert {u: h[0].text for u, h in hyps.items()} == REFS
     assert [h.text for h in hyps["u2"]] == ["d f", "d e", "x"]  # the whole list re-ranked, scores descending
@@ -91,3 +91,12 @@ def test_tune_script_writes_sweep_plot_and_reranked_sets(repo_root, tmp_path):
     missing = subprocess.run(["bash", "steps/tune_lm_weight.sh", "--kind", "mls", dev, tmp_path / "bad"],
                              cwd=repo_root, env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and "mls_scores.txt does not exist" in missing.stderr
+
+
+def test_a_failed_decoding_ranks_last_at_every_weight():
+    from phonasr.decode.weights import Candidate
+
+    failed, found = Candidate("", float("-inf"), float("-inf")), Candidate("a", -50.0, -5.0)
+    for weight in (0.0, 0.5, 3.0):
+        assert failed.score(weight) == float("-inf")
+        assert best_texts({"u": [failed, found]}, weight) == {"u": "a"}
