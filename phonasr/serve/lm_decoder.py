@@ -27,7 +27,7 @@ from phonasr.serve.model_dir import GRAPH_DIR, GRAPH_FILES, ModelDir, ModelDirEr
 from phonasr.serve.recognizer import Span
 from phonasr.serve.recognizer import spans as ctc_spans
 from phonasr.wfst.fsts import WordTable
-from phonasr.wfst.graph import GRAPH_FILE, WORDS_FILE, read_graph_info
+from phonasr.wfst.graph import WORDS_FILE, load_graph, read_graph_info
 
 TimedWord = Tuple[str, int, int]  # (word, first frame, last frame)
 
@@ -84,8 +84,6 @@ def load_lm_decoder(model_dir: ModelDir, vocab_size: int, settings: Mapping[str,
     if missing:
         raise ModelDirError(f"model directory {model_dir.path} has no decoding graph for --decoder lm; pack it "
                             "with --graph exp/graph_phone_g2p (steps/pack_model.sh --graph), or use --decoder beam")
-    import kaldifst
-
     graph_dir = model_dir.file(GRAPH_DIR)
     info = read_graph_info(graph_dir)
     if info.vocab_size != vocab_size:
@@ -94,5 +92,4 @@ def load_lm_decoder(model_dir: ModelDir, vocab_size: int, settings: Mapping[str,
     opts = WfstOptions(lm_weight=float(settings.get("lm_weight", 1.0)),  # type: ignore[arg-type]
                        beam=float(settings.get("lm_beam", 16.0)),  # type: ignore[arg-type]
                        max_active=int(settings.get("lm_max_active", 7000)))  # type: ignore[call-overload]
-    return LmDecoder(kaldifst.StdVectorFst.read(str(graph_dir / GRAPH_FILE)), WordTable.read(graph_dir / WORDS_FILE),
-                     opts, vocab_size)
+    return LmDecoder(load_graph(graph_dir), WordTable.read(graph_dir / WORDS_FILE), opts, vocab_size)
