@@ -9,12 +9,15 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, List, Tuple
+from typing import Dict, Iterable, List, Tuple
 
-from phonasr.scoring.error_rate import EPS, CorpusScore, UttAlignment
+from phonasr.scoring.error_rate import EPS, CorpusScore, ErrorCounts, UttAlignment
 from phonasr.utils.io import atomic_write_text
 
 GAP = "***"
+ID_PREFIX = "id: ("
+SCORES_PREFIX = "Scores: (#C #S #D #I) "
+SUBSTITUTIONS_TITLE = "SUBSTITUTIONS: count ref -> hyp"
 
 
 def display_width(text: str) -> int:
@@ -38,8 +41,8 @@ def format_utterance(utt: UttAlignment) -> str:
         marks.append(_pad(mark, width))
     c = utt.counts
     note = "  (no hypothesis: scored as all deletions)" if utt.missing_hyp else ""
-    return (f"id: ({utt.utt_id}){note}\n"
-            f"Scores: (#C #S #D #I) {c.correct} {c.subs} {c.dels} {c.ins}\n"
+    return (f"{ID_PREFIX}{utt.utt_id}){note}\n"
+            f"{SCORES_PREFIX}{c.correct} {c.subs} {c.dels} {c.ins}\n"
             f"REF:  {' '.join(refs).rstrip()}\n"
             f"HYP:  {' '.join(hyps).rstrip()}\n"
             f"Eval: {' '.join(marks).rstrip()}\n")
@@ -84,7 +87,7 @@ def format_details(score: CorpusScore, name: str) -> str:
     return "\n".join([
         header,
         _section("PER-UTTERANCE DETAILS:", (format_utterance(u) for u in score.utts)),
-        _section("SUBSTITUTIONS: count ref -> hyp", (f"{n:6d}  {r} -> {h}" for (r, h), n in _ranked(subs))),
+        _section(SUBSTITUTIONS_TITLE, (f"{n:6d}  {r} -> {h}" for (r, h), n in _ranked(subs))),
         _section("DELETIONS: count ref", (f"{n:6d}  {r}" for r, n in _ranked(dels))),
         _section("INSERTIONS: count hyp", (f"{n:6d}  {h}" for h, n in _ranked(ins))),
         _section("MISSING HYPOTHESES:", missing),
@@ -93,3 +96,30 @@ def format_details(score: CorpusScore, name: str) -> str:
 
 def write_details(path: str | Path, score: CorpusScore, name: str) -> None:
     atomic_write_text(path, format_details(score, name))
+
+
+def read_utterance_counts(path: str | Path) -> Dict[str, ErrorCounts]:
+    """Per-utterance error counts back from a details file of :func:`write_details`, in file order.
+
+    Paired significance tests need errors per utterance; the details file is the one record of them that every
+    scored decoding keeps, so it is read here, beside its writer, rather than re-scored.
+    """
+    counts: Dict[str, ErrorCounts] = {}
+    utt = None
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line == SUBSTITUTIONS_TITLE:
+            break
+        if line.startswith(ID_PREFIX):
+            utt = line[len(ID_PREFIX):].split(")", 1)[0]
+        elif line.startswith(SCORES_PREFIX):
+            try:
+                correct, subs, dels, ins = (int(n) for n in line[len(SCORES_PREFIX):].split())
+            except ValueError:
+                raise ValueError(f"{path}:{lineno}: expected '{SCORES_PREFIX}C S D I', got {line!r}") from None
+            if utt is None:
+                raise ValueError(f"{path}:{lineno}: a Scores line before any '{ID_PREFIX}UTT)' line")
+            counts[utt] = ErrorCounts(ref_len=correct + subs + dels, ins=ins, dels=dels, subs=subs)
+            utt = None
+    if not counts:
+        raise ValueError(f"{path} holds no per-utterance scores: not a phonasr details file (errs-*.txt)")
+    return counts
