@@ -69,7 +69,7 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
         assert (quick_run / path).exists(), f"missing {path}"
     assert list((quick_run / "exp/jsa/tensorboard").iterdir()), "no TensorBoard logs for JSA"
     timed = [line.split("\t") for line in (quick_run / "exp/stage_times.tsv").read_text().splitlines()]
-    assert [row[0] for row in timed] == [str(n) for n in range(18)] and all(int(row[1]) >= 0 for row in timed)
+    assert [row[0] for row in timed] == [str(n) for n in range(19)] and all(int(row[1]) >= 0 for row in timed)
     for decode_dir in ("exp/s2p_ft_phone/decode_test", "exp/jsa/decode_p2g_test"):  # what LM / MLS decoding reads
         ranks = [line.split("\t")[1] for line in (quick_run / decode_dir / "nbest.txt").read_text().splitlines()]
         assert max(map(int, ranks)) > 1, f"{decode_dir}/nbest.txt holds only 1-best hypotheses"
@@ -126,6 +126,6 @@ def test_recipe_help_and_bad_option():
     help_run = subprocess.run(["bash", str(RECIPE), "--help"], capture_output=True, text=True, timeout=120)
     assert help_run.returncode == 0 and "--stop-stage" in help_run.stdout and "JSA training" in help_run.stdout
     listed = {int(n) for n in re.findall(r"(?:^|  )(\d+) (?=\S)", help_run.stdout.split("Options:")[0], re.M)}
-    assert listed == set(range(18)), f"--help lists stages {sorted(listed)}"
+    assert listed == set(range(19)), f"--help lists stages {sorted(listed)}"
     bad = subprocess.run(["bash", str(RECIPE), "--no-such-option", "1"], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "invalid option --no-such-option" in bad.stderr

@@ -57,6 +57,7 @@ JSA-SPG recipe for '$target_lang'. Stages:
   15 WFST decoding with the LM                    16 marginal-likelihood scoring (MLS) of the LM n-best
   (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
   17 pack the JSA-SPG system into exp/jsa_aug/model (phonasr transcribe reads it)
+  18 report: exp/RESULTS.md in the paper's layout, paired significance tests, plots (utils/make_report.sh)
 Every run ends by logging the wall time of each stage (exp/stage_times.tsv) and printing the results table
 exp/results.tsv (utils/show_results.sh).
 Options:
@@ -323,6 +324,11 @@ if run_stage 17; then
     --fbank-config "$fbank/fbank_train.config.yaml" --results exp/results.tsv --results-systems jsa_aug,jsa \
     --description "JSA-SPG recipe $(basename "$recipe_dir"): ~$subset_minutes minutes of phoneme labels" \
     jsa_aug exp/jsa/final.pt:s2p exp/p2g_aug/final.pt exp/jsa_aug/model
+fi
+
+if run_stage 18; then
+  log "Stage 18: exp/RESULTS.md (the paper's table, significance tests) and its plots in exp/RESULTS_plots/"
+  utils/make_report.sh exp
 fi
 
 mkdir -p exp
