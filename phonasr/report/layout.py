@@ -7,7 +7,7 @@ scoring (MLS). Each column names the system whose row in results.tsv fills it, o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 COLUMNS = ("PER", "no LM", "LM", "MLS")
 
@@ -59,7 +59,7 @@ _DECODER_SUFFIXES = (("_mls", "mls"), ("_lm", "lm"))
 def rows_by_family(systems: Iterable[str]) -> List[TableRow]:
     """One row per family of systems named ``X``, ``X_lm``, ``X_mls`` (the recipe's naming): the controls, and
     systems on other-domain sets that no fixed row names. ``X`` fills PER and no LM (whichever it scored)."""
-    families: dict = {}
+    families: Dict[str, Dict[str, str]] = {}
     for system in systems:
         base, field = system, "no_lm"
         for suffix, decoder in _DECODER_SUFFIXES:
