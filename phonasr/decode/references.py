@@ -7,7 +7,7 @@ from typing import Dict, Optional, Sequence, Tuple
 from lhotse import CutSet
 from lhotse.cut import Cut
 
-from phonasr.decode.outputs import REF, read_references, recorded_ref_field
+from phonasr.decode.outputs import REF, DecodedUtterance, Scored, read_references, recorded_ref_field, write_decode_dir
 
 REF_FIELDS = ("text", "phones")
 
@@ -57,3 +57,17 @@ def word_references(s2p_dir: Path, utts: Sequence[str], cuts: Optional[str]) -> 
                          f"decoded ones have no reference (e.g. {missing[:3]}), {len(extra)} references were not "
                          f"decoded (e.g. {extra[:3]}); use the manifest the S2P decoded")
     return {utt: texts[utt] for utt in utts}
+
+
+def write_oracle_dir(cuts_path: str | Path, out_dir: str | Path, field: str) -> int:
+    """A decode dir whose hypotheses are the references themselves: what a perfect recogniser of ``field`` would
+    write. A P2G decoding that reads it (``field`` phones) measures the P2G alone, the ceiling of every S2P -> P2G
+    system. Returns the number of utterances."""
+    if field not in REF_FIELDS:
+        raise ValueError(f"unknown reference field {field!r}; choose from {', '.join(REF_FIELDS)}")
+    if not Path(cuts_path).is_file():
+        raise FileNotFoundError(f"cut manifest {cuts_path} does not exist")
+    decoded = [DecodedUtterance(cut.id, ref, [Scored(ref, 0.0)])
+               for cut in CutSet.from_file(cuts_path) for ref in [" ".join(reference(cut, field).split())]]
+    write_decode_dir(out_dir, sorted(decoded, key=lambda d: d.utt))
+    return len(decoded)

@@ -35,6 +35,8 @@ MAIN_ROWS: Tuple[TableRow, ...] = (
     TableRow("JSA-SPG", per="jsa", no_lm="jsa", lm="jsa_lm", mls="jsa_mls", paper="jsa"),
     TableRow("JSA-SPG + aug", per="jsa_aug", no_lm="jsa_aug", lm="jsa_aug_lm", mls="jsa_aug_mls", paper="jsa_aug"),
     TableRow("JSA S2P → lexicon-free phone HLG", lm="jsa_phone_g2p_lm", mls="jsa_phone_g2p_mls", ours=True),
+    # the ceiling of the S2P -> P2G rows: the augmented P2G reading the true phonemes (PER 0)
+    TableRow("oracle: true phonemes → JSA-SPG + aug P2G", no_lm="oracle_phonemes_p2g", ours=True),
 )
 
 DOMAIN_ROWS: Tuple[TableRow, ...] = (

@@ -15,16 +15,18 @@ SENTENCES = [("ala ma kota", "a l a m a k o t a"), ("to jest dom", "t o j ɛ s t
 UTTS = [f"pl-{i:03d}" for i in range(len(SENTENCES))]
 
 
-def _cut(utt: str, text: str) -> MonoCut:
+def _cut(utt: str, text: str, phones: Optional[str] = None) -> MonoCut:
     recording = Recording(id=utt, sources=[AudioSource(type="file", channels=[0], source=f"/none/{utt}.wav")],
                           sampling_rate=16000, num_samples=16000, duration=1.0)
-    sup = SupervisionSegment(id=utt, recording_id=utt, start=0.0, duration=1.0, text=text, language="pl")
+    sup = SupervisionSegment(id=utt, recording_id=utt, start=0.0, duration=1.0, text=text, language="pl",
+                             custom=None if phones is None else {"phones": phones})
     return MonoCut(id=utt, start=0.0, duration=1.0, channel=0, recording=recording, supervisions=[sup])
 
 
-def write_cuts(path: Path, items: Sequence[Tuple[str, str]]) -> Path:
-    """A cut manifest (no features) with these (utterance id, supervision.text)."""
-    CutSet.from_cuts(_cut(utt, text) for utt, text in items).to_file(path)
+def write_cuts(path: Path, items: Sequence[Tuple[str, str]], phones: Optional[Dict[str, str]] = None) -> Path:
+    """A cut manifest (no features) with these (utterance id, supervision.text), and the utterances' true phonemes
+    (supervision.custom['phones']) where ``phones`` has them."""
+    CutSet.from_cuts(_cut(utt, text, (phones or {}).get(utt)) for utt, text in items).to_file(path)
     return path
 
 

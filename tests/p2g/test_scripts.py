@@ -6,7 +6,10 @@ import re
 import subprocess
 
 import pytest
-from p2g_data import SENTENCES, UTTS, write_s2p_decode
+from p2g_data import SENTENCES, UTTS, write_cuts, write_s2p_decode
+
+from phonasr.decode.outputs import recorded_ref_field
+from phonasr.scoring.texts import read_utt_texts
 
 PHONES = dict(zip(UTTS, (p for _, p in SENTENCES)))
 
@@ -64,3 +67,26 @@ def test_pairs_decode_score_and_lda_through_the_scripts(repo_root, p2g_setup, tm
     assert lda.returncode == 0, lda.stderr
     assert [line.split("\t")[0] for line in (tmp_path / "lda.tsv").read_text().splitlines()] == ["lda-1-1", "lda-1-2"]
     assert "unknown_chars" in (tmp_path / "lda.rejects.tsv").read_text()
+
+
+def test_oracle_decoding_feeds_the_p2g_the_true_phonemes(repo_root, p2g_setup, tmp_path):
+    cuts = write_cuts(tmp_path / "cuts.jsonl.gz", [(u, t) for u, (t, _) in zip(UTTS, SENTENCES)], PHONES)
+    oracle = tmp_path / "exp" / "oracle_phonemes" / "decode_test"
+    made = _run(repo_root, "steps/oracle_decode.sh", cuts, oracle)
+    assert made.returncode == 0, made.stderr
+    assert read_utt_texts(oracle / "hyp.txt") == read_utt_texts(oracle / "ref.txt") == PHONES
+    assert recorded_ref_field(oracle) == "phones"
+    again = _run(repo_root, "steps/oracle_decode.sh", cuts, oracle)
+    assert again.returncode == 0 and "skipping" in again.stderr
+
+    # the P2G reads the oracle dir exactly as an S2P decoding that found the true phonemes
+    s2p = write_s2p_decode(tmp_path / "decode_test", {u: [(0.0, PHONES[u])] for u in UTTS})
+    outs = [tmp_path / "p2g_oracle", tmp_path / "p2g_s2p"]
+    for decode_dir, out in zip((oracle, s2p), outs):
+        decoded = _run(repo_root, "steps/decode_p2g.sh", "--cuts", cuts, p2g_setup["p2g"], decode_dir, out)
+        assert decoded.returncode == 0, decoded.stderr
+    assert (outs[0] / "nbest.txt").read_text() == (outs[1] / "nbest.txt").read_text()
+
+    no_phones = write_cuts(tmp_path / "text_only.jsonl.gz", [(UTTS[0], SENTENCES[0][0])])
+    failed = _run(repo_root, "steps/oracle_decode.sh", no_phones, tmp_path / "bad")
+    assert failed.returncode != 0 and f"cut '{UTTS[0]}' has no supervision.custom['phones']" in failed.stderr

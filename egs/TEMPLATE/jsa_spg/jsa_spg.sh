@@ -52,7 +52,7 @@ JSA-SPG recipe for '$target_lang'. Stages:
   5 multilingual S2P pretraining                  6 10-min phoneme fine-tuning
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
-  12 S2P -> P2G decoding + WER                    13 language-domain adaptation (text only)
+  12 S2P -> P2G decoding + WER (and the P2G on the true phonemes)  13 language-domain adaptation (text only)
   14 word n-gram LM + decoding graphs (BPE TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG)
   15 WFST decoding with the LM                    16 marginal-likelihood scoring (MLS) of the LM n-best
   (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
@@ -250,6 +250,11 @@ if run_stage 12; then
   decode_s2p_p2g jsa_aug jsa exp/p2g_aug
   score_per spg_init s2p_ft_phone  # the S2P of each system, so the table shows PER beside WER
   score_per jsa_aug jsa
+  # The ceiling of the P2G side: the augmented P2G reading the TRUE phonemes (a perfect S2P)
+  for set in $test_sets; do
+    steps/oracle_decode.sh "$fbank/cuts_$set.jsonl.gz" "exp/oracle_phonemes/decode_$set"
+  done
+  decode_s2p_p2g oracle_phonemes_p2g oracle_phonemes exp/p2g_aug
 fi
 
 if run_stage 13; then
