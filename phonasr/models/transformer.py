@@ -4,7 +4,10 @@
 CTC needs at least as many input frames as output tokens (more when a token repeats). Instead of dropping the
 pairs that violate this (the reference keeps only len(input) > len(output) + 2), ``upsample: r`` repeats every
 input token r times, so every pair with len(output) <= r * len(input) (minus repeats) stays trainable; r = 1 is
-the reference's behaviour.
+the reference's behaviour. Repeated copies differ only by their sinusoidal positions, which a small model
+hardly tells apart: it then emits the same token on every copy and cannot write two outputs (a digraph, a
+word boundary) for one input. ``copy_index: true`` adds a learned embedding of the copy's index (0..r-1), so
+each copy knows which it is.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class TransformerConfig:
     ffn_dim: int = 1024
     dropout: float = 0.1
     upsample: int = 1
+    copy_index: bool = False  # with upsample r > 1: add a learned embedding of each position's copy index
 
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
@@ -60,6 +64,10 @@ class TokenTransformerEncoder(nn.Module):
         # sinusoidal positions; torch's default N(0, 1) would make them sqrt(d) times larger and drown the order of
         # the (repeated) tokens, which CTC over the output needs.
         nn.init.normal_(self.embed.weight, std=cfg.d_model ** -0.5)
+        self.copy_embed = (nn.Embedding(cfg.upsample, cfg.d_model) if cfg.copy_index and cfg.upsample > 1
+                           else None)
+        if self.copy_embed is not None:
+            nn.init.normal_(self.copy_embed.weight, std=1.0)  # unit variance, like the token embeddings
         self.dropout = nn.Dropout(cfg.dropout)
         layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.num_heads, cfg.ffn_dim, cfg.dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
@@ -75,11 +83,21 @@ class TokenTransformerEncoder(nn.Module):
         if bool((bad & valid).any()):
             raise ValueError(f"input token ids must lie in [0, {self.input_vocab_size}); check that the input "
                              "tokenizer matches the one the model was built for")
+        x, lengths = self.embed_inputs(tokens.masked_fill(~valid, 0), lengths)
+        x = self.layers(self.dropout(x), src_key_padding_mask=~lengths_to_mask(lengths, x.size(1)))
+        return x, lengths
+
+    def embed_inputs(self, tokens: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Upsampled token embeddings plus positions (and copy indices): the first layer's input, before dropout.
+        ``tokens`` must be valid ids everywhere (padding 0); repetition is an expand, which ONNX traces."""
         r = self.config.upsample
-        tokens = tokens.masked_fill(~valid, 0)
         if r > 1:
-            tokens, lengths = tokens.repeat_interleave(r, dim=1), lengths * r
+            b, n = tokens.shape
+            tokens = tokens.unsqueeze(2).expand(b, n, r).reshape(b, n * r)
+            lengths = lengths * r
         x = self.embed(tokens) * math.sqrt(self.d_model)
-        x = self.dropout(x + sinusoidal_positions(x.size(1), self.d_model, x.device).to(x.dtype))
-        x = self.layers(x, src_key_padding_mask=~lengths_to_mask(lengths, x.size(1)))
+        x = x + sinusoidal_positions(x.size(1), self.d_model, x.device).to(x.dtype)
+        if self.copy_embed is not None:
+            copy = torch.arange(x.size(1), device=x.device) % r
+            x = x + self.copy_embed(copy).to(x.dtype)
         return x, lengths

@@ -24,7 +24,7 @@ from torch import nn
 
 from phonasr.models.ctc_model import CtcModel
 from phonasr.models.masking import lengths_to_mask
-from phonasr.models.transformer import TokenTransformerEncoder, sinusoidal_positions
+from phonasr.models.transformer import TokenTransformerEncoder
 from phonasr.serve.model_dir import MANIFEST, ModelDir, read_manifest, sha256_of
 from phonasr.serve.networks import stored_component
 from phonasr.utils.io import atomic_path, atomic_write_text
@@ -46,18 +46,12 @@ class ExportableTokenModel(nn.Module):
             raise TypeError("ExportableTokenModel takes a token model (P2G or G2P)")
         self.encoder, self.output = encoder, model.output
         self.num_heads = encoder.config.num_heads
-        self.upsample = encoder.config.upsample
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         enc = self.encoder
-        if self.upsample > 1:
-            b, n = tokens.shape
-            tokens = tokens.unsqueeze(2).expand(b, n, self.upsample).reshape(b, n * self.upsample)
-            lengths = lengths * self.upsample
-        valid = lengths_to_mask(lengths, tokens.size(1))
-        tokens = tokens.masked_fill(~valid, 0)
-        x = enc.embed(tokens) * math.sqrt(enc.d_model)
-        x = x + sinusoidal_positions(x.size(1), enc.d_model, x.device).to(x.dtype)
+        tokens = tokens.masked_fill(~lengths_to_mask(lengths, tokens.size(1)), 0)
+        x, lengths = enc.embed_inputs(tokens, lengths)
+        valid = lengths_to_mask(lengths, x.size(1))
         bias = torch.zeros_like(valid, dtype=x.dtype).masked_fill(~valid, float("-inf"))[:, None, None, :]
         for layer in enc.layers.layers:
             x = x + self._attention(layer.self_attn, layer.norm1(x), bias)

@@ -60,3 +60,18 @@ def test_scaled_embeddings_are_on_the_scale_of_the_positions():
     encoder = next(m for m in model.modules() if hasattr(m, "embed"))
     scaled_std = float(encoder.embed.weight.detach().std()) * 96 ** 0.5
     assert 0.8 < scaled_std < 1.2, scaled_std
+
+
+def test_copy_index_tells_the_copies_of_one_input_apart():
+    tokens = torch.tensor([[5, 7, 5]])
+    plain, indexed = _model(upsample=2), _model(upsample=2, copy_index=True)
+    encoders = [next(m for m in model.modules() if hasattr(m, "embed_inputs")) for model in (plain, indexed)]
+    (x_plain, _), (x_indexed, lens) = (e.embed_inputs(tokens, torch.tensor([3])) for e in encoders)
+    assert lens.tolist() == [6] and encoders[0].copy_embed is None
+    offset = x_indexed - x_plain  # the same token and position embeddings (same seed), plus the copy's embedding
+    weight = encoders[1].copy_embed.weight
+    assert torch.allclose(offset[0, 0::2], weight[0].expand(3, -1), atol=1e-6)
+    assert torch.allclose(offset[0, 1::2], weight[1].expand(3, -1), atol=1e-6)
+    assert not torch.allclose(weight[0], weight[1])
+    # without upsampling there is nothing to tell apart: no parameter is added
+    assert _model(upsample=1, copy_index=True).state_dict().keys() == _model(upsample=1).state_dict().keys()

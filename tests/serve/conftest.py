@@ -22,7 +22,7 @@ from phonasr.wfst.lexicon import Pronunciation
 S2P = {"type": "conformer", "d_model": 32, "num_blocks": 1, "num_heads": 2, "ffn_dim": 64, "conv_kernel": 7,
        "subsampling_channels": 8, "dropout": 0.0}
 TOKEN = {"type": "transformer", "d_model": 16, "num_layers": 2, "num_heads": 2, "ffn_dim": 32, "dropout": 0.0,
-         "upsample": 2}
+         "upsample": 2, "copy_index": True}  # the ONNX export must carry the copy-index embedding
 PHONES = ["a", "b", "d", "e", "i", "k", "o", "s", "t"]
 TEXTS = ["kot i pies", "dom to dom", "a b c d e"]
 

@@ -24,6 +24,10 @@ class LanguageConfig:
     minutes: float
     text: tuple[str, ...]  # text sources ("fortune:pl", "man:pl", "gettext:id", "wordlist:pl", "file:/x.txt")
     other_domain_text: tuple[str, ...] = ()  # held-out text of another domain (never synthesised)
+    # dev/test sentences with at most this many words that no training sentence has (None: any sentence). A
+    # corpus like CommonVoice, where most test words occur in the training transcripts, rather than a random
+    # draw from a small text source, where 40% of the test words would be unseen.
+    max_unseen_words: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ def _names(cls: type) -> set[str]:
     return {f.name for f in fields(cls)}
 
 
+def _optional_count(value: Any, name: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"synth config: {name} must be a whole number >= 0 or null, got {value!r}")
+    return value
+
+
 def parse_config(raw: Mapping[str, Any]) -> SynthConfig:
     """Build a :class:`SynthConfig` from a YAML mapping, with clear errors for anything wrong."""
     _check_keys("the top level", raw, _names(SynthConfig))
@@ -93,6 +105,7 @@ def parse_config(raw: Mapping[str, Any]) -> SynthConfig:
             minutes=float(spec.get("minutes", 10)),
             text=tuple(spec["text"]),
             other_domain_text=tuple(spec.get("other_domain_text") or ()),
+            max_unseen_words=_optional_count(spec.get("max_unseen_words"), f"languages.{code}.max_unseen_words"),
         ))
     speakers_raw = dict(raw.get("speakers") or {})
     _check_keys("speakers", speakers_raw, _names(SpeakerConfig))

@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from phonasr.data.synth.config import LanguageConfig, SynthConfig
 from phonasr.data.synth.sentences import SentencePool, speakable_sentences
 from phonasr.data.synth.speakers import SPLITS, Speaker, assign_speakers, speaker_grid
+from phonasr.text.normalise import normalise_text
 from phonasr.text.sources import read_paragraphs, source_files
 from phonasr.utils.io import tsv_text
 
@@ -75,14 +76,22 @@ def plan_language(cfg: SynthConfig, lang_cfg: LanguageConfig) -> tuple[list[Plan
     rng = random.Random(f"{cfg.seed}/{lang}")
     mean_rate = sum(cfg.speakers.rates) / len(cfg.speakers.rates)
     needed_chars = lang_cfg.minutes * 60 * CHARS_PER_SECOND_PER_100_WPM * mean_rate / 100 * TEXT_MARGIN
-    sentences = gather_sentences(lang_cfg.text, lang, cfg, rng, lambda s: sum(map(len, s)) >= needed_chars)
+    limit = lang_cfg.max_unseen_words
+    # a vocabulary limit keeps few of the sentences for dev/test: it reads every file of the sources
+    sentences = gather_sentences(lang_cfg.text, lang, cfg, rng,
+                                 lambda s: limit is None and sum(map(len, s)) >= needed_chars)
     speakers = assign_speakers(speaker_grid(lang, cfg.speakers, cfg.seed), cfg.speakers, rng)
     fractions = {"test": cfg.test_fraction, "dev": cfg.dev_fraction}
     fractions["train"] = 1 - cfg.test_fraction - cfg.dev_fraction
     clips: list[PlannedClip] = []
     pool = iter(sentences)
-    for split in ("test", "dev", "train"):
+    # with a limit, train comes first: dev/test are then drawn from the rest, among sentences it covers
+    order = ("test", "dev", "train") if limit is None else ("train", "test", "dev")
+    for split in order:
         target = lang_cfg.minutes * 60 * fractions[split]
+        if limit is not None and split != "train":
+            seen = training_vocabulary(clips, lang)
+            pool = (s for s in pool if unseen_words(s, lang, seen) <= limit)
         split_clips = _fill_split(split, target, speakers[split], pool, rng, cfg, len(clips), lang)
         got = sum(c.estimated_seconds() for c in split_clips)
         if got < 0.9 * target:
@@ -96,6 +105,15 @@ def plan_language(cfg: SynthConfig, lang_cfg: LanguageConfig) -> tuple[list[Plan
                                  lambda s: len(s) >= cfg.other_domain_sentences, exclude=used)
         other = other[:cfg.other_domain_sentences]
     return clips, other
+
+
+def training_vocabulary(clips: list[PlannedClip], lang: str) -> set[str]:
+    return {w for c in clips if c.split == "train" for w in normalise_text(c.sentence, lang).text.split()}
+
+
+def unseen_words(sentence: str, lang: str, vocabulary: set[str]) -> int:
+    """How many running words of ``sentence`` (normalised as the transcripts will be) ``vocabulary`` lacks."""
+    return sum(w not in vocabulary for w in normalise_text(sentence, lang).text.split())
 
 
 def _fill_split(split: str, target_seconds: float, speakers: list[Speaker], pool, rng: random.Random,
