@@ -254,7 +254,7 @@ def main(argv: List[str]) -> None:
     from phonasr.lm.train import train_arpa
     from phonasr.tokenizers import BpeTokenizer
     from phonasr.tokenizers.lang_dir import save_tokenizer
-    from phonasr.wfst.lexicon import bpe_lexicon
+    from phonasr.wfst.lexicon import spelling_lexicon
 
     torch.set_num_threads(1)
     tmp = None if args.work_dir else tempfile.TemporaryDirectory(prefix="bench_wfst.")
@@ -276,7 +276,7 @@ def main(argv: List[str]) -> None:
     builds = {"baseline (imports only)": build_graph(work, "baseline", {"kind": "baseline"})}
     builds["mini BPE TLG"] = build_graph(work, "mini_bpe", {
         "kind": "bpe", "lang_dir": str(work / "lang_bpe"), "arpa": str(arpa), "out": str(work / "graph_bpe"),
-        "lexicon": lexicon_rows(bpe_lexicon(words, bpe))})
+        "lexicon": lexicon_rows(spelling_lexicon(words, bpe))})
     builds["mini phone HLG"] = build_graph(work, "mini_phone", {
         "kind": "phone", "units": units, "arpa": str(arpa), "out": str(work / "graph_phone"),
         "lexicon": lexicon_rows(phones)})
@@ -303,7 +303,7 @@ def main(argv: List[str]) -> None:
         save_tokenizer(big_bpe, work / "lang_bpe_big")
         builds[f"{len(big_words) // 1000}k-word BPE TLG"] = build_graph(work, "big_bpe", {
             "kind": "bpe", "lang_dir": str(work / "lang_bpe_big"), "arpa": str(big_arpa),
-            "out": str(work / "graph_bpe_big"), "lexicon": lexicon_rows(bpe_lexicon(big_words, big_bpe))})
+            "out": str(work / "graph_bpe_big"), "lexicon": lexicon_rows(spelling_lexicon(big_words, big_bpe))})
         print(f"# big LM: {len(big)} synthetic sentences, {len(big_words)} words, order {args.big_order}, lmplz "
               f"{lm_seconds:.1f} s, ARPA {os.path.getsize(big_arpa) / 2**20:.0f} MiB")
 

@@ -2,7 +2,7 @@
 # Decoding graph HLG = H (CTC topology) ∘ L (lexicon) ∘ G (word n-gram) for steps/decode_wfst.sh. Skipped when done.
 set -euo pipefail
 
-lexicon=bpe
+lexicon=spelling
 g2p=""
 g2p_model=""
 g2p_nbest=2
@@ -14,8 +14,9 @@ help_message="Usage: $0 [options] <token-lang-dir> <lm.arpa> <out-dir>
        $0 --lexicon espeak data/lang_phone_pl data/lm_pl/lm.arpa exp/graph_phone_espeak
 Writes, under <out-dir>: HLG.fst, words.txt, graph.yaml (token lang dir, states, arcs, build seconds).
 Options:
-  --lexicon bpe|g2p|espeak|FILE  how L spells the LM's words: BPE pieces, the learned G2P's pronunciations,
-                          espeak-ng's, or a word<TAB>phonemes file (default: $lexicon)
+  --lexicon spelling|g2p|espeak|FILE
+                          how L spells the LM's words: in the text tokens (BPE pieces or characters), the learned
+                          G2P's pronunciations, espeak-ng's, or a word<TAB>phonemes file (default: $lexicon)
   --g2p CHECKPOINT        G2P (token task) or JSA final.pt, for --lexicon g2p
   --g2p-model NAME        model inside --g2p (default: g2p, else its only one)
   --g2p-nbest N           weighted pronunciations per word from the G2P (default: $g2p_nbest)
@@ -36,9 +37,9 @@ out_dir=$3
 [ -f "$lang_dir/tokenizer.yaml" ] || die "$lang_dir is not a lang dir (no tokenizer.yaml); run steps/make_lang.sh"
 [ -f "$arpa" ] || die "LM $arpa does not exist; run steps/make_lm.sh"
 case $lexicon in
-  bpe|espeak) ;;
+  spelling|espeak) ;;
   g2p) [ -f "$g2p" ] || die "--lexicon g2p needs --g2p <checkpoint>, got '$g2p'" ;;
-  *) [ -f "$lexicon" ] || die "lexicon file $lexicon does not exist (or use --lexicon bpe|g2p)" ;;
+  *) [ -f "$lexicon" ] || die "lexicon file $lexicon does not exist (or use --lexicon spelling|g2p|espeak)" ;;
 esac
 
 if stage_done "$out_dir" make_graph; then

@@ -275,8 +275,10 @@ class JsaTask(Task):
 
     # ------------------------------------------------------------------------------------------ validation
     def validate(self, models: Models, loader: Iterable[Batch]) -> Dict[str, float]:
-        """Dev WER of S2P decoding (greedy or beam) -> P2G greedy decoding, and S2P PER where phonemes exist."""
-        words, phones, utts = ErrorCounts(), ErrorCounts(), 0
+        """Dev WER and CER of S2P decoding (greedy or beam) -> P2G greedy decoding, and S2P PER where phonemes
+        exist. A character P2G places word boundaries poorly without an LM, so its WER says little of how it
+        spells: ``train.metric: cer`` selects checkpoints by the CER instead."""
+        words, chars, phones, utts = ErrorCounts(), ErrorCounts(), ErrorCounts(), 0
         for batch in loader:
             log_probs, lens = models["s2p"](batch["features"].to(self.device), batch["feature_lens"].to(self.device))
             if self.settings.decode_beam > 0:
@@ -292,10 +294,11 @@ class JsaTask(Task):
                     texts[i] = self.bpe.decode(list(ids))
             for ref, hyp, ref_phones, hyp_phones in zip(batch["texts"], texts, batch["phones"], hyps):
                 words += align_tokens(tokenize(ref, "wer"), tokenize(hyp, "wer"))[1]
+                chars += align_tokens(tokenize(ref, "cer"), tokenize(hyp, "cer"))[1]
                 if ref_phones:
                     phones += align_tokens(ref_phones.split(), self.phones.decode(hyp_phones).split())[1]
                 utts += 1
-        metrics = {"error_rate": words.rate, "wer": words.rate, "utts": float(utts)}
+        metrics = {"error_rate": words.rate, "wer": words.rate, "cer": chars.rate, "utts": float(utts)}
         if phones.ref_len:
             metrics["per"] = phones.rate
         return metrics

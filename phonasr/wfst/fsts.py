@@ -16,7 +16,8 @@ import kaldifst
 import kaldilm
 
 from phonasr.lm.arpa import BOS, EOS, UNK
-from phonasr.tokenizers import Tokenizer
+from phonasr.tokenizers import CharTokenizer, Tokenizer
+from phonasr.tokenizers.char import WORD_BOUNDARY
 from phonasr.utils.io import atomic_write_text
 from phonasr.wfst.lexicon import Pronunciation
 
@@ -81,7 +82,9 @@ def ctc_topology(vocab_size: int, num_disambig: int) -> kaldifst.StdVectorFst:
 
 def lexicon_fst(lexicon: Sequence[Pronunciation], tokenizer: Tokenizer, words: WordTable) -> kaldifst.StdVectorFst:
     """L: token strings (with their #k) in, words out, each pronunciation a loop on state 0 weighted by its cost,
-    plus G's backoff symbol #0 mapped to the token-side #0."""
+    plus G's backoff symbol #0 mapped to the token-side #0. A character tokenizer's word boundary ``▁`` is an
+    optional token between words (a loop on state 0 with no word, like Kaldi's optional silence): the model may
+    write it or not, and the words of G, not the ``▁``, decide where words end."""
     lines: List[str] = []
     next_state = 1
     vocab_size = tokenizer.vocab_size
@@ -98,6 +101,8 @@ def lexicon_fst(lexicon: Sequence[Pronunciation], tokenizer: Tokenizer, words: W
             lines.append(f"{src} {dst} {label} {word} {pron.cost if n == 0 else 0.0}")
             src = dst
     lines.append(f"0 0 {token_disambig_label(vocab_size, 0)} {words.disambig_id}")
+    if isinstance(tokenizer, CharTokenizer):
+        lines.append(f"0 0 {token_label(tokenizer.table.id(WORD_BOUNDARY))} 0")
     lines.append("0")
     return compile_text(lines)
 

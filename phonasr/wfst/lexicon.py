@@ -16,7 +16,8 @@ from typing import Dict, List, Sequence, Tuple
 
 from phonasr.phonemes import IpaSegmenter, UnknownPhonemeError
 from phonasr.phonemes.espeak import default_voice, espeak_ipa
-from phonasr.tokenizers import BpeTokenizer, Tokenizer
+from phonasr.tokenizers import BpeTokenizer, CharTokenizer, Tokenizer
+from phonasr.tokenizers.char import WORD_BOUNDARY
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,15 @@ class Pronunciation:
     disambig: int = 0       # k of the #k appended, 0 for none
 
 
-def bpe_lexicon(words: Sequence[str], tokenizer: BpeTokenizer) -> List[Pronunciation]:
-    """Every word as its SentencePiece pieces (a word encodes to the same pieces alone as inside a sentence)."""
-    return [Pronunciation(w, tuple(tokenizer.sp.encode(w, out_type=str))) for w in words]
+def spelling_lexicon(words: Sequence[str], tokenizer: Tokenizer) -> List[Pronunciation]:
+    """Every word in the tokens of a text tokenizer: its SentencePiece pieces (a word encodes to the same pieces
+    alone as inside a sentence), or its characters. A character model writes ``▁`` between words; L takes it as
+    an optional token between words (:func:`phonasr.wfst.fsts.lexicon_fst`), so it is no part of a spelling."""
+    if isinstance(tokenizer, BpeTokenizer):
+        return [Pronunciation(w, tuple(tokenizer.sp.encode(w, out_type=str))) for w in words]
+    if isinstance(tokenizer, CharTokenizer):
+        return [Pronunciation(w, tuple(w)) for w in words if WORD_BOUNDARY not in w]
+    raise ValueError(f"a spelling lexicon needs a BPE or character lang dir, not {tokenizer.type_name}")
 
 
 def read_lexicon(path: str | Path, words: Sequence[str]) -> List[Pronunciation]:

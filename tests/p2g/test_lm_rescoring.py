@@ -46,7 +46,7 @@ def test_phone_level_graph_from_the_g2p(p2g_setup, tmp_path):
     info = read_graph_info(tmp_path / "graph")
     assert info.words == len(WORDS) and len(WORDS) <= info.pronunciations <= 2 * len(WORDS)
     assert info.states > 0 and info.arcs > 0
-    with pytest.raises(SystemExit, match="error: --lexicon bpe needs a BPE lang dir"):
+    with pytest.raises(SystemExit, match="error: --lexicon spelling needs a BPE or character lang dir"):
         make_graph.main([str(p2g_setup["dirs"]["phone"]), str(arpa), str(tmp_path / "g2")])
 
 

@@ -45,7 +45,7 @@ def trainings(recipe: Path, *stage_ranges: tuple[int, int]) -> dict[str, dict]:
 
 
 def test_recipe_conf_decides_what_training_reads(tmp_path):
-    configs = trainings(make_recipe(tmp_path, bpe_size="300", target_lang="id"), (6, 7), (10, 10))
+    configs = trainings(make_recipe(tmp_path, bpe_size="300", target_lang="id", text_units="bpe"), (6, 7), (10, 10))
     phone, bpe, char = "data/lang_phone_id", "data/lang_bpe300_id", "data/lang_char_id"
     train, dev = "data/fbank/id/cuts_train.jsonl.gz", "data/fbank/id/cuts_dev.jsonl.gz"
     labelled = "data/subset/id/cuts_train.jsonl.gz"
@@ -60,3 +60,17 @@ def test_recipe_conf_decides_what_training_reads(tmp_path):
     # the model settings stay the YAML's: what recipe.conf does not say is untouched
     assert configs["s2p_ft_bpe"]["optim"] == yaml.safe_load((ROOT / "egs/mini_pl/conf/s2p_ft_bpe.yaml").read_text())[
         "optim"]
+
+
+def test_text_units_decide_what_the_p2g_and_the_subword_baseline_write(tmp_path):
+    configs = trainings(make_recipe(tmp_path, text_units="char"), (7, 7), (10, 10))
+    char = "data/lang_char_pl"
+    assert configs["s2p_ft_bpe"]["tokenizer_dir"] == configs["jsa"]["tokenizers"]["bpe"] == char
+    assert configs["jsa"]["tokenizers"]["char"] == char  # the G2P reads characters either way
+
+
+def test_unknown_text_units_are_one_clear_error(tmp_path):
+    recipe = make_recipe(tmp_path, text_units="words")
+    run = subprocess.run(["bash", str(recipe / "run.sh"), "--stage", "7", "--stop-stage", "7"], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode != 0 and "text_units must be bpe or char, got 'words'" in run.stderr

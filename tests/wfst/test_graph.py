@@ -12,7 +12,8 @@ from phonasr.decode.wfst import WfstOptions, one_best
 from phonasr.lm.arpa import read_arpa
 from phonasr.wfst.fsts import WordTable
 from phonasr.wfst.graph import DeterminizationBlowUp, load_graph, make_graph_dir, read_graph_info
-from phonasr.wfst.lexicon import Pronunciation, add_disambiguation
+from phonasr.tokenizers import CharTokenizer
+from phonasr.wfst.lexicon import Pronunciation, add_disambiguation, spelling_lexicon
 from tests.wfst import toy
 
 SENTENCES = [["a"], ["a", "d"], ["abx", "a", "d"], ["abb", "d", "a"], ["ac", "ac", "ab"], ["d", "d", "d", "a"]]
@@ -98,3 +99,23 @@ def test_espeak_lexicon_says_each_word_in_the_inventory_units():
     assert lexicon[0].tokens == ("k", "ɔ", "t")
     with pytest.raises(ValueError, match="names no inventory"):
         espeak_lexicon(words, "")
+
+
+@pytest.mark.parametrize("boundaries", [False, True])
+def test_a_character_model_decodes_words_with_or_without_word_boundaries(tmp_path, boundaries):
+    """Characters spell the toy words; ``▁`` between them is optional: the LM's words decide the segmentation."""
+    arpa = tmp_path / "lm.arpa"
+    arpa.write_text(toy.ARPA.replace("abx", "acc"), encoding="utf-8")  # no homophones in spelling
+    words = WordTable(read_arpa(arpa).vocabulary)
+    chars = CharTokenizer.from_texts(["a b c d"])
+    lexicon = spelling_lexicon(words.words, chars)
+    assert Pronunciation("abb", ("a", "b", "b")) in lexicon
+    make_graph_dir(tmp_path / "graph", lexicon, chars, "toy_char", arpa, words)
+    spoken = ["a", "d"] if not boundaries else ["a", "▁", "d"]
+    frames = []
+    for c in spoken:
+        frames += [chars.table.id(c)] * 2 + [0]
+    probs = torch.full((len(frames), chars.vocab_size), 0.1 / (chars.vocab_size - 1))
+    probs[torch.arange(len(frames)), torch.tensor(frames)] = 0.9
+    hyp = one_best(load_graph(tmp_path / "graph"), probs.log(), WfstOptions(beam=30))
+    assert [words.symbols[w] for w in hyp.words] == ["a", "d"]  # "ad" is no word: the LM's "a d"

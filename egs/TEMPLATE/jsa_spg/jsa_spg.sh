@@ -35,6 +35,8 @@ nj=2            # parallel jobs (CPU cores) for corpus building, features, decod
 make_corpus=""       # stage 0 builds the corpus with this command ([--cmd C --nj N] CONF CORPUS_DIR) from conf/CONF
 corpus_conf=""       #   e.g. local/synth/make_corpus.sh and synth.yaml; empty: --corpus-dir is a release
 test_sets="dev test" # the target's sets that every system is scored on
+text_units=bpe       # the graphemes y that the P2G and the subword baseline write: bpe (bpe_size pieces; the
+                     # paper's, for tens of thousands of sentences) or char (a small text: pieces would be words)
 overlay=""           # per-config keys that differ from conf/NAME.yaml (utils/overlay_sets.py), e.g. conf/quick.yaml
 lm_order=4           # stages 14-16: the word n-gram LM of the training transcripts
 lm_nbest=64          #   distinct word sequences kept per utterance by WFST decoding (re-ranked, rescored by MLS)
@@ -106,12 +108,17 @@ languages() { echo "$target_lang"; pretrain_languages; }
 phone_lang=data/lang_phone_$target_lang
 bpe_lang=data/lang_bpe${bpe_size}_$target_lang
 char_lang=data/lang_char_$target_lang
+case $text_units in  # the graphemes y: what the P2G and the subword baseline write, and the TLG spells words in
+  bpe) text_lang=$bpe_lang ;;
+  char) text_lang=$char_lang ;;
+  *) die "text_units must be bpe or char, got '$text_units' (conf/recipe.conf)" ;;
+esac
 fbank=data/fbank/$target_lang
 labelled=data/subset/$target_lang/cuts_train.jsonl.gz
 s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
 target_train=data.train=$fbank/cuts_train.jsonl.gz
 target_dev=data.dev=$fbank/cuts_dev.jsonl.gz
-p2g_tokenizers=("input_tokenizer=$phone_lang" "output_tokenizer=$bpe_lang")
+p2g_tokenizers=("input_tokenizer=$phone_lang" "output_tokenizer=$text_lang")
 lm_dir=data/lm_$target_lang
 lm_sets=$(printf '%s\n' dev $test_sets | awk '!seen[$0]++' | xargs)  # LM weights are chosen on dev: always decoded
 # Two trainings that do not depend on each other run side by side, each with half the cores: small models
@@ -189,7 +196,7 @@ fi
 
 if run_stage 7; then
   log "Stage 7: baselines on the full training set: subword (BPE) CTC FT, and phoneme FT with all labels"
-  train_model "${side_by_side[@]}" s2p_ft_bpe exp/s2p_ft_bpe "tokenizer_dir=$bpe_lang" "$target_train" "$target_dev" \
+  train_model "${side_by_side[@]}" s2p_ft_bpe exp/s2p_ft_bpe "tokenizer_dir=$text_lang" "$target_train" "$target_dev" \
     "init.checkpoint=$s2p_init"
   train_model "${side_by_side[@]}" s2p_ft_phone_full exp/s2p_ft_phone_full "tokenizer_dir=$phone_lang" \
     "$target_train" "$target_dev" "init.checkpoint=$s2p_init"
@@ -225,7 +232,7 @@ fi
 
 if run_stage 10; then
   log "Stage 10: JSA training of S2P, P2G and G2P (phonemes as latent variables, G2P proposals)"
-  train_model jsa exp/jsa "tokenizers.phone=$phone_lang" "tokenizers.bpe=$bpe_lang" "tokenizers.char=$char_lang" \
+  train_model jsa exp/jsa "tokenizers.phone=$phone_lang" "tokenizers.bpe=$text_lang" "tokenizers.char=$char_lang" \
     "jsa.labelled=$labelled" "$target_train" "$target_dev"
 fi
 
@@ -286,7 +293,7 @@ if run_stage 14; then
   done
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv \
     --eval-texts "dev=$lm_dir/text_dev.txt test=$lm_dir/text_test.txt" "$lm_dir" "$lm_dir/text_train.txt"
-  steps/make_graph.sh "$bpe_lang" "$lm_dir/lm.arpa" exp/graph_bpe                   # words in BPE pieces: TLG
+  steps/make_graph.sh "$text_lang" "$lm_dir/lm.arpa" exp/graph_bpe                  # words in text units: TLG
   steps/make_graph.sh --lexicon g2p --g2p exp/jsa/final.pt --g2p-model g2p \
     "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_g2p                               # lexicon-free: JSA's G2P
   steps/make_graph.sh --lexicon "$lm_lexicon" "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_lexicon  # upper bound
