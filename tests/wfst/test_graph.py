@@ -10,9 +10,9 @@ import torch
 
 from phonasr.decode.wfst import WfstOptions, one_best
 from phonasr.lm.arpa import read_arpa
+from phonasr.tokenizers import CharTokenizer
 from phonasr.wfst.fsts import WordTable
 from phonasr.wfst.graph import DeterminizationBlowUp, load_graph, make_graph_dir, read_graph_info
-from phonasr.tokenizers import CharTokenizer
 from phonasr.wfst.lexicon import Pronunciation, add_disambiguation, spelling_lexicon
 from tests.wfst import toy
 
