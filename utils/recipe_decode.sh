@@ -13,7 +13,8 @@
 #   decode_lm SYSTEM GRAPH_DIR IN_DIR_WITH_SET [decode_wfst options, SET replaced too]
 #                                                 WFST decoding of lm_sets, LM weight chosen on dev, test rows
 #   rescore_mls SYSTEM P2G S2P_SYSTEM [mls options]   MLS of exp/SYSTEM_lm's n-best, weight chosen on dev
-# (the LM ones also read lm_dir, lm_sets, lm_nbest, lm_weights, mls_samples)
+# (the LM ones also read lm_dir, lm_sets, lm_nbest, lm_weights, mls_samples; rescore_mls also seed: the recipe's
+# --seed, empty for steps/mls_rescore.sh's default, since its G2P samples are random draws too)
 # shellcheck disable=SC2154  # the settings above are the recipe's
 
 # decode_jobs CUTS: a job per 500 utterances, at most --nj, sharing --nj threads, since a job's start (~3 s) costs
@@ -115,7 +116,7 @@ rescore_mls() {
   local system=$1 p2g=$2 s2p=$3 set
   shift 3
   for set in $lm_sets; do
-    steps/mls_rescore.sh --num-samples "$mls_samples" --nbest "$lm_nbest" "$@" "$p2g" \
+    steps/mls_rescore.sh --num-samples "$mls_samples" --nbest "$lm_nbest" ${seed:+--seed "$seed"} "$@" "$p2g" \
       "exp/${system}_lm/decode_$set" "exp/$s2p/decode_$set" "$lm_dir/lm.arpa" "exp/${system}_mls/decode_$set"
   done
   tune_lm "${system}_mls" mls

@@ -7,8 +7,9 @@
 #       fill the array VAR with "--set KEY=VALUE" pairs for conf/NAME.yaml: first what the overlay $overlay (a
 #       YAML of per-config differences, e.g. conf/quick.yaml; empty: none) gives NAME, then the KEY=VALUEs
 #   train_model [--background] [--num-threads N] NAME EXP [KEY=VALUE...]
-#       steps/train.sh on conf/NAME.yaml into EXP with those overrides; --background starts it with in_background
-#       (utils/stages.sh), --num-threads is steps/train.sh's
+#       steps/train.sh on conf/NAME.yaml into EXP with those overrides, and seed=$seed last when the recipe's
+#       --seed is set (empty: the YAML's own seed), so one option re-draws every training's random choices;
+#       --background starts it with in_background (utils/stages.sh), --num-threads is steps/train.sh's
 #   manifest_list SPLIT LANG...
 #       "[data/fbank/L1/cuts_SPLIT.jsonl.gz, data/fbank/L2/...]": the languages' manifests as one YAML list value
 
@@ -40,7 +41,7 @@ train_model() {
   done
   name=$1 exp=$2
   shift 2
-  config_sets sets "$name" "$@"
+  config_sets sets "$name" "$@" ${seed:+"seed=$seed"}
   "${launch[@]}" steps/train.sh --cmd "$cuda_cmd" "${threads[@]}" "conf/$name.yaml" "$exp" "${sets[@]}"
 }
 

@@ -35,11 +35,11 @@ def make_recipe(tmp_path: Path, **settings: str) -> Path:
     return recipe
 
 
-def trainings(recipe: Path, *stage_ranges: tuple[int, int]) -> dict[str, dict]:
-    """Run the recipe's stages; the config each training would have read, by experiment name."""
+def trainings(recipe: Path, *stage_ranges: tuple[int, int], options: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Run the recipe's stages (with run.sh ``options``); the config each training would have read, by name."""
     for first, last in stage_ranges:
-        run = subprocess.run(["bash", str(recipe / "run.sh"), "--stage", str(first), "--stop-stage", str(last)],
-                             capture_output=True, text=True, timeout=300)
+        run = subprocess.run(["bash", str(recipe / "run.sh"), "--stage", str(first), "--stop-stage", str(last),
+                              *options], capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-3000:]
     return {p.parent.name: yaml.safe_load(p.read_text()) for p in (recipe / "exp").glob("*/train.config.yaml")}
 
@@ -60,6 +60,21 @@ def test_recipe_conf_decides_what_training_reads(tmp_path):
     # the model settings stay the YAML's: what recipe.conf does not say is untouched
     assert configs["s2p_ft_bpe"]["optim"] == yaml.safe_load((ROOT / "egs/mini_pl/conf/s2p_ft_bpe.yaml").read_text())[
         "optim"]
+
+
+def test_seed_reaches_every_training(tmp_path):
+    recipe = make_recipe(tmp_path)
+    configs = trainings(recipe, (6, 7), (10, 10), options=("--seed", "7"))
+    assert set(configs) == {"s2p_ft_phone", "s2p_ft_bpe", "s2p_ft_phone_full", "jsa"}
+    assert {name: c["seed"] for name, c in configs.items()} == dict.fromkeys(configs, 7)
+    own = yaml.safe_load((ROOT / "egs/mini_pl/conf/jsa.yaml").read_text())["seed"]
+    assert own != 7 and trainings(make_recipe(tmp_path / "default"), (10, 10))["jsa"]["seed"] == own
+
+
+def test_a_seed_that_is_no_number_is_one_clear_error(tmp_path):
+    run = subprocess.run(["bash", str(make_recipe(tmp_path) / "run.sh"), "--stage", "6", "--seed", "x1"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and "--seed takes a whole number, got 'x1'" in run.stderr
 
 
 def test_text_units_decide_what_the_p2g_and_the_subword_baseline_write(tmp_path):

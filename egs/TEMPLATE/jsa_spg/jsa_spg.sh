@@ -28,6 +28,8 @@ quick=false     # the recipe's quick variant (conf/quick.conf): a small corpus a
 dir=""          # where data/ and exp/ go (default: this recipe dir, or quick/ with --quick true)
 corpus_dir=""   # a CommonVoice-layout release (default from conf/recipe.conf)
 nj=2            # parallel jobs (CPU cores) for corpus building, features, decoding and side-by-side trainings
+seed=""         # every training's seed and MLS's sampling seed (empty: each conf/*.yaml's own seed, MLS's default);
+                # the corpus and the data stages never read it (utils/run_seeds.sh: the headline rows over seeds)
 
 # Defaults of the settings conf/recipe.conf may change (see a recipe's recipe.conf for the others: target_lang,
 # pretrained_s2p, pretrain_langs, bpe_size, subset_minutes, g2p, lexicon, decode_nbest, aug_beam, aug_nbest,
@@ -68,12 +70,15 @@ Options:
 outputs under quick/ (default $quick)
   --dir DIR                  output root for data/ and exp/ (default: this dir, or quick/)
   --corpus-dir DIR           CommonVoice-layout corpus (default: $corpus_dir)
-  --nj N                     parallel jobs, i.e. the CPU cores to use (default $nj)"
+  --nj N                     parallel jobs, i.e. the CPU cores to use (default $nj)
+  --seed N                   the seed of every training (stages 5-13) and of MLS sampling (16), re-drawing every
+                             random choice after the data (default: each config's own)"
 
 . ./cmd.sh
 . utils/parse_options.sh
 . utils/log.sh
 [ $# -eq 0 ] || die "unexpected arguments: $*"
+[ -z "$seed" ] || [[ $seed =~ ^[0-9]+$ ]] || die "--seed takes a whole number, got '$seed'"
 . utils/stages.sh
 . utils/recipe_train.sh
 . utils/recipe_decode.sh
@@ -125,7 +130,8 @@ lm_sets=$(printf '%s\n' dev $test_sets | awk '!seen[$0]++' | xargs)  # LM weight
 # use a second thread poorly (four P2G epochs: 1.14x faster with two threads than with one).
 side_by_side=(--background --num-threads "$(( nj / 2 > 1 ? nj / 2 : 1 ))")
 
-log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stage..$stop_stage"
+log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stage..$stop_stage," \
+  "seed ${seed:-of each config}"
 
 if run_stage 0; then
   if [ -n "$make_corpus" ]; then
