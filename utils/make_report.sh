@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Write a run's RESULTS.md from exp/results.tsv: the paper's table layout with the paper's figures beside it, the
 # domain-adaptation table, the controls, the LM, paired bootstrap significance tests of the headline pairs, and PNG
-# plots (WER per system and decoder; JSA training curves) in RESULTS_plots/ beside it. Cheap: redone every time.
+# plots (WER per system and decoder; JSA training curves) in RESULTS_plots/ beside it, and the results over seeds
+# when utils/run_seeds.sh left <exp-dir>/../seeds/results_seeds.tsv. Cheap: redone every time.
 set -euo pipefail
 out=""
 test_set="test"

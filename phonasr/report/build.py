@@ -1,5 +1,6 @@
 """One finished run's ``exp/`` into RESULTS.md and a folder of PNGs beside it (``RESULTS_plots/``), atomically:
 a report is either the old one or the new one, never half of each, so a stage killed mid-way can simply rerun.
+Where utils/run_seeds.sh left ``seeds/results_seeds.tsv`` beside ``exp/``, the report shows it too ("Over seeds").
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from phonasr.report.layout import (
 from phonasr.report.markdown import Comparison, Figure, render
 from phonasr.report.plots import curve_panels, grouped_bars
 from phonasr.report.results import Results, load_results
+from phonasr.report.seeds import SEEDS_TSV, read_stats, section
 from phonasr.report.significance import paired_bootstrap
 from phonasr.scoring.details import read_utterance_counts
 from phonasr.utils.io import atomic_write_text
@@ -115,8 +117,10 @@ def make_report(exp_dir: str | Path, out: str | Path, test_set: str = "test", re
             notes.insert(0, f"No WER bars: no system of the paper's table has a WER row on {test_set}.")
         for note in notes:
             logger.warning("%s", note)
+        seeds_tsv = exp_dir.parent / "seeds" / SEEDS_TSV
+        over_seeds = section(*read_stats(seeds_tsv), test_set) if seeds_tsv.is_file() else []
         text = render(results, str(exp_dir), test_set, MAIN_ROWS, domain_tables(results), control_tables(results),
-                      comparisons, figures, notes)
+                      comparisons, figures, notes, over_seeds)
         shutil.rmtree(old, ignore_errors=True)
         if plots_dir.exists():
             plots_dir.rename(old)

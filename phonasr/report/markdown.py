@@ -108,9 +108,10 @@ def significance_table(comparisons: Sequence[Comparison]) -> List[str]:
 
 def render(results: Results, exp_dir: str, test_set: str, main_rows: Sequence[TableRow],
            domain: Dict[str, List[TableRow]], controls: Dict[str, List[TableRow]], comparisons: Sequence[Comparison],
-           figures: Sequence[Figure], notes: Sequence[str] = ()) -> str:
+           figures: Sequence[Figure], notes: Sequence[str] = (), over_seeds: Sequence[str] = ()) -> str:
     """The whole document. ``domain`` / ``controls``: rows per test set (the caller picked the sets); ``notes``:
-    plots that could not be drawn, and why."""
+    plots that could not be drawn, and why; ``over_seeds``: the body of the "Over seeds" section (none: no such
+    section), from :func:`phonasr.report.seeds.section`."""
     main_sets = [test_set] + [t for t in results.test_sets(named_systems(main_rows)) if t != test_set]
     out = [f"# Results of {exp_dir}", "",
            f"Made by `utils/make_report.sh` from `{exp_dir}/results.tsv` (the last row of each system, test set "
@@ -122,6 +123,8 @@ def render(results: Results, exp_dir: str, test_set: str, main_rows: Sequence[Ta
         out += [f"### {t}" + (f" (paper: CommonVoice Polish test, {paper.SOURCE}, WER only)" if figures_here else ""),
                 ""]
         out += rows_table(results, main_rows, t, figures_here) + [""]
+    if over_seeds:
+        out += ["## Over seeds", "", *over_seeds]
     out += ["## Significance (paired bootstrap over utterances)", "",
             "Δ < 0 and a CI below 0 mean B makes fewer errors than A; P(B better) is the share of resampled test "
             "sets on which B's error rate is lower (ties count half): near 1 (or 0) the difference is unlikely to be "
