@@ -40,7 +40,7 @@ MAIN_ROWS: Tuple[TableRow, ...] = (
 )
 
 DOMAIN_ROWS: Tuple[TableRow, ...] = (
-    TableRow("subword FT (+ LM)", no_lm="s2p_ft_bpe", lm="s2p_ft_bpe_lm", paper="subword_ft"),
+    TableRow("subword FT (+ LM)", no_lm="s2p_ft_bpe", lm="s2p_ft_bpe_lda_lm", paper="subword_ft"),
     TableRow("JSA-SPG + LDA", no_lm="jsa_lda", lm="jsa_lda_lm", mls="jsa_lda_mls", paper="jsa_lda"),
 )
 DOMAIN_SYSTEM_PREFIX = "jsa_lda"  # its test sets are the domain-adaptation table's, with any "other" set
