@@ -48,6 +48,6 @@ kaldi_opt=()
 # shellcheck disable=SC2086  # one split per word
 python -m phonasr.bin.prepare_commonvoice --num-jobs "$nj" --min-duration "$min_duration" \
   --max-duration "$max_duration" --check-audio "$check_audio" --strip-length "$strip_length" "${kaldi_opt[@]}" \
-  --splits $splits "$corpus" "$lang" "$out"
+  "$corpus" "$lang" "$out" --splits $splits
 mark_done "$out" prepare
 log "prepared $lang: $(tr -d ' \n' <"$out/summary.json")"
