@@ -289,7 +289,7 @@ if run_stage 13; then
 fi
 
 if run_stage 14; then
-  log "Stage 14: word $lm_order-gram LMs of the $target_lang training transcripts (+ $lda_text), and the decoding graphs"
+  log "Stage 14: word $lm_order-gram LMs of the $target_lang training transcripts (+ $lda_text), decoding graphs"
   [ -f "$lda_text" ] || die "no text-only data $lda_text for the adaptation LM (set lda_text in conf/recipe.conf)"
   mkdir -p "$lm_dir" "$lda_lm_dir"
   eval_texts=""
@@ -303,15 +303,15 @@ if run_stage 14; then
   done
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --eval-texts "$eval_texts" "$lm_dir" \
     "$lm_dir/text_train.txt"
-  # the paper's LDA baseline fuses the same adaptation text as an LM: in the transcripts' form, beside them
-  python -m phonasr.bin.normalise_text --lang "$target_lang" "$lda_text" "$lda_lm_dir/text_lda.txt"
-  steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --system lm_lda --eval-texts "$eval_texts" \
-    "$lda_lm_dir" "$lm_dir/text_train.txt" "$lda_lm_dir/text_lda.txt"
-  steps/make_graph.sh "$bpe_lang" "$lda_lm_dir/lm.arpa" exp/graph_bpe_lda
   steps/make_graph.sh "$bpe_lang" "$lm_dir/lm.arpa" exp/graph_bpe                   # words in BPE pieces: TLG
   steps/make_graph.sh --lexicon g2p --g2p exp/jsa/final.pt --g2p-model g2p \
     "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_g2p                               # lexicon-free: JSA's G2P
   steps/make_graph.sh --lexicon "$lm_lexicon" "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_lexicon  # upper bound
+  # the paper's LDA baseline fuses the same adaptation text as an LM: in the transcripts' form, beside them
+  python -m phonasr.bin.normalise_text --lang "$target_lang" "$lda_text" "$lda_lm_dir/text_lda.txt"
+  steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --system lm_lda --eval-texts "$eval_texts" \
+    "$lda_lm_dir" "$lm_dir/text_train.txt" "$lda_lm_dir/text_lda.txt"
+  steps/make_graph.sh "$bpe_lang" "$lda_lm_dir/lm.arpa" exp/graph_bpe_lda           # its TLG
 fi
 
 if run_stage 15; then
