@@ -7,6 +7,7 @@ order=4
 memory=10%
 eval_texts=""
 results=""
+system=lm
 help_message="Usage: $0 [options] <out-dir> <text> [<text> ...]
  e.g.: $0 --eval-texts \"dev=data/text/pl/dev.txt test=data/text/pl/test.txt\" data/lm_pl data/text/pl/train.txt
 Each <text> holds one normalised sentence per line (training transcripts, domain text). Writes, under <out-dir>:
@@ -18,6 +19,7 @@ Options:
   --memory SIZE       lmplz sorting memory, e.g. 10% or 2G (default: $memory)
   --eval-texts LIST   space-separated NAME=TEXT pairs to score (default: none)
   --results FILE      also add their PPL and OOV rows to this results table, e.g. exp/results.tsv (default: none)
+  --system NAME       the system name of those rows, one per LM of a recipe (default: $system)
 Needs lmplz: bash utils/install.sh --kenlm true."
 
 . utils/log.sh
@@ -40,7 +42,7 @@ if stage_done "$out_dir" make_lm; then
 fi
 
 eval_opts=()
-[ -z "$results" ] || eval_opts+=(--results "$results")
+[ -z "$results" ] || eval_opts+=(--results "$results" --system "$system")
 for pair in $eval_texts; do
   eval_opts+=(--eval "$pair")
 done

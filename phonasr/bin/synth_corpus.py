@@ -19,6 +19,7 @@ from pathlib import Path
 from phonasr.data.synth.config import SynthConfig, parse_config
 from phonasr.data.synth.layout import LanguageLayout
 from phonasr.data.synth.plan import plan_fingerprint, plan_language, write_plan
+from phonasr.data.synth.speakers import OTHER_DOMAIN_SPLIT
 from phonasr.utils.config import load_config
 from phonasr.utils.logging import setup_logging
 
@@ -47,8 +48,9 @@ def cmd_plan(cfg: SynthConfig, root: Path, raw_config: dict) -> None:
         write_plan(layout.plan, clips, fingerprint)
         write_run_info(layout.work_dir, "synth", raw_config, cfg.seed)
         minutes = sum(c.estimated_seconds() for c in clips) / 60
-        logger.info("%s: planned %d clips (~%.1f min estimated), %d held-out other-domain sentences",
-                    lang_cfg.code, len(clips), minutes, len(other_domain))
+        spoken_other = sum(c.split == OTHER_DOMAIN_SPLIT for c in clips)
+        logger.info("%s: planned %d clips (~%.1f min estimated; %d of them %s), %d held-out other-domain sentences",
+                    lang_cfg.code, len(clips), minutes, spoken_other, OTHER_DOMAIN_SPLIT, len(other_domain))
 
 
 def cmd_render(cfg: SynthConfig, root: Path, languages: list[str], job: int, num_jobs: int) -> None:

@@ -271,15 +271,18 @@ def check_layout(lang_dir: Path, splits: tuple[str, ...]) -> None:
     for split in splits:
         tsv = lang_dir / f"{split}.tsv"
         if not tsv.is_file():
-            raise FileNotFoundError(f"{tsv} does not exist: a CommonVoice release has {list(splits)} TSVs")
+            raise FileNotFoundError(f"{tsv} does not exist: prepare only the splits the release has (--splits; a "
+                                    f"recipe's test_sets), a CommonVoice release has {list(SPLITS)}")
         next(read_release_tsv(tsv, split, RejectLog()), None)
 
 
 def speaker_overlap(results: dict[str, SplitResult]) -> dict[str, int]:
-    """Speakers shared by two splits ("train/test": n); CommonVoice keeps them apart, so this should be empty."""
+    """Speakers shared by two splits ("train/test": n) where one is train or dev; CommonVoice keeps them apart, so
+    this should be empty. Two test sets may share speakers (a synthetic test_other is spoken by the test speakers)."""
     names = sorted(results)
     return {f"{a}/{b}": len(results[a].speakers & results[b].speakers)
-            for i, a in enumerate(names) for b in names[i + 1:] if results[a].speakers & results[b].speakers}
+            for i, a in enumerate(names) for b in names[i + 1:]
+            if {a, b} & {"train", "dev"} and results[a].speakers & results[b].speakers}
 
 
 def prepare_language(corpus_dir: Path, lang: str, options: PrepareOptions, rejects: RejectLog,

@@ -16,6 +16,7 @@ from phonasr.report.layout import (
     DOMAIN_ROWS,
     DOMAIN_SYSTEM_PREFIX,
     HEADLINE_PAIRS,
+    LM_SYSTEMS,
     MAIN_ROWS,
     OTHER_DOMAIN_MARK,
     TableRow,
@@ -61,7 +62,8 @@ def domain_tables(results: Results) -> Dict[str, List[TableRow]]:
         if OTHER_DOMAIN_MARK in t:
             here = {r.system for r in results.rows() if r.test_set == t}
             rows += [row for row in MAIN_ROWS if here & set(row.systems()) and row not in rows]
-            rows += rows_by_family(s for s in results.systems() if s in here and s not in named_systems(rows))
+            rows += rows_by_family(s for s in results.systems()
+                                   if s in here and s not in named_systems(rows) and s not in LM_SYSTEMS)
         tables[t] = rows
     return tables
 

@@ -40,7 +40,7 @@ MAIN_ROWS: Tuple[TableRow, ...] = (
 )
 
 DOMAIN_ROWS: Tuple[TableRow, ...] = (
-    TableRow("subword FT (+ LM)", no_lm="s2p_ft_bpe", lm="s2p_ft_bpe_lm", paper="subword_ft"),
+    TableRow("subword FT (+ adaptation LM)", no_lm="s2p_ft_bpe", lm="s2p_ft_bpe_lda_lm", paper="subword_ft"),
     TableRow("JSA-SPG + LDA", no_lm="jsa_lda", lm="jsa_lda_lm", mls="jsa_lda_mls", paper="jsa_lda"),
 )
 DOMAIN_SYSTEM_PREFIX = "jsa_lda"  # its test sets are the domain-adaptation table's, with any "other" set
@@ -53,7 +53,9 @@ HEADLINE_PAIRS: Tuple[Tuple[str, str], ...] = (  # (A = baseline, B = ours), WER
     ("s2p_ft_bpe", "jsa_aug"),
 )
 
-LM_SYSTEM = "lm"  # the word n-gram's perplexity (PPL) and OOV rate rows
+# The word n-grams' perplexity (PPL) and OOV rate rows: system -> what the LM was trained on
+LM_SYSTEMS: Dict[str, str] = {"lm": "the training transcripts",
+                              "lm_lda": "the training transcripts + the adaptation text (LDA comparison)"}
 
 _DECODER_SUFFIXES = (("_mls", "mls"), ("_lm", "lm"))
 

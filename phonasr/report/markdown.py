@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
 from phonasr.report import paper
-from phonasr.report.layout import COLUMNS, LM_SYSTEM, TableRow, named_systems
+from phonasr.report.layout import COLUMNS, LM_SYSTEMS, TableRow, named_systems
 from phonasr.report.results import Results
 from phonasr.report.significance import BootstrapResult
 
@@ -71,16 +71,22 @@ def rows_table(results: Results, rows: Sequence[TableRow], test_set: str,
     return _table(header, body)
 
 
-def lm_table(results: Results) -> List[str]:
-    sets = results.test_sets([LM_SYSTEM])
-    if not sets:
-        return [f"No LM rows (system `{LM_SYSTEM}`) in results.tsv."]
-    body = []
-    for test_set in sets:
-        ppl, oov = results.get(LM_SYSTEM, test_set, "PPL"), results.get(LM_SYSTEM, test_set, "OOV")
-        body.append([test_set, _number(ppl.value if ppl else None), _number(oov.value if oov else None),
-                     oov.errors_total if oov else MISSING])
-    return _table(["test set", "perplexity", "OOV %", "OOV words / words"], body)
+def lm_tables(results: Results) -> List[str]:
+    """A perplexity / OOV table per word LM of :data:`LM_SYSTEMS` that has rows (a heading each when several)."""
+    present = [s for s in LM_SYSTEMS if results.test_sets([s])]
+    if not present:
+        return [f"No LM rows (systems {', '.join(f'`{s}`' for s in LM_SYSTEMS)}) in results.tsv."]
+    out: List[str] = []
+    for system in present:
+        if len(present) > 1:
+            out += [f"### `{system}`: trained on {LM_SYSTEMS[system]}", ""]
+        body = []
+        for test_set in results.test_sets([system]):
+            ppl, oov = results.get(system, test_set, "PPL"), results.get(system, test_set, "OOV")
+            body.append([test_set, _number(ppl.value if ppl else None), _number(oov.value if oov else None),
+                         oov.errors_total if oov else MISSING])
+        out += _table(["test set", "perplexity", "OOV %", "OOV words / words"], body) + [""]
+    return out[:-1]
 
 
 def leftover_table(results: Results, systems: Sequence[str]) -> List[str]:
@@ -143,9 +149,9 @@ def render(results: Results, exp_dir: str, test_set: str, main_rows: Sequence[Ta
         out += ["No control systems (`control_*`) in results.tsv yet.", ""]
     for t, rows in controls.items():
         out += [f"### {t}", ""] + rows_table(results, rows, t, only_run=True) + [""]
-    out += ["## Word LM", ""] + lm_table(results) + [""]
+    out += ["## Word LM", ""] + lm_tables(results) + [""]
     shown = set(named_systems(main_rows)) | {s for rows in (*domain.values(), *controls.values())
-                                             for s in named_systems(rows)} | {LM_SYSTEM}
+                                             for s in named_systems(rows)} | set(LM_SYSTEMS)
     rest = [s for s in results.systems() if s not in shown]
     if rest:
         out += ["## Other rows of results.tsv", ""] + leftover_table(results, rest) + [""]

@@ -44,7 +44,21 @@ Po deszczu na niebie pojawiła się tęcza.
 
 Czy możesz mi podać sól i pieprz?
 """
-PL_OTHER = "Polecenie wyświetla listę plików w katalogu.\n\nProgram kończy działanie po błędzie zapisu.\n"
+PL_OTHER = """\
+Polecenie wyświetla listę plików w katalogu.
+
+Program kończy działanie po błędzie zapisu.
+
+Ta opcja zmienia sposób wyświetlania daty.
+
+Plik konfiguracyjny jest czytany przy starcie usługi.
+
+Serwer zapisuje komunikaty w dzienniku systemowym.
+
+Polecenie zwraca zero, gdy wszystko się powiodło.
+
+Użytkownik może zmienić hasło w każdej chwili.
+"""
 ES_TEXT = """\
 Mañana vamos a la playa con mis amigos.
 
@@ -63,7 +77,7 @@ def tiny_config(text_dir: Path, seed: int = 7) -> dict:
         (text_dir / name).write_text(text, encoding="utf-8")
     return {
         "seed": seed, "batch_size": 4, "dev_fraction": 0.2, "test_fraction": 0.2, "noise_snr_db": [25, 35],
-        "other_domain_sentences": 5,
+        "other_domain_sentences": 5, "other_domain_test_sentences": 2,
         "speakers": {"variants": ["m1", "f2"], "pitches": [40, 60], "rates": [170], "dev_speakers": 1,
                      "test_speakers": 1},
         "languages": {

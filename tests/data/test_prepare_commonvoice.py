@@ -13,7 +13,7 @@ import soundfile as sf
 from lhotse import load_manifest
 
 from phonasr.bin import prepare_commonvoice
-from phonasr.data.commonvoice import CommonVoiceLayoutError, PrepareOptions, prepare_language
+from phonasr.data.commonvoice import CommonVoiceLayoutError, PrepareOptions, prepare_language, speaker_overlap
 from phonasr.data.rejects import RejectLog
 from phonasr.phonemes import load_inventory
 
@@ -194,3 +194,18 @@ def test_length_marks_of_the_ground_truth_are_stripped_unless_asked(corpus_copy,
     assert cuts[Path(clip).stem].supervisions[0].custom["phones"] == "m a m z ɛ r ɔ k ɔ t u f"
     with pytest.raises(ValueError, match="pl.txt was not built with length marks kept"):
         prepare_commonvoice.main([str(root), "pl", str(tmp_path / "keep"), "--strip-length", "false"])
+
+
+def test_extra_splits_are_prepared_when_asked_and_a_missing_one_is_one_error(tiny_corpus, tmp_path):
+    root, _ = tiny_corpus
+    out = tmp_path / "pl"
+    prepare_commonvoice.main([str(root), "pl", str(out), "--splits", "train", "dev", "test", "test_other"])
+    cuts = load_manifest(out / "cuts_test_other.jsonl.gz")
+    assert sorted(c.id for c in cuts) == sorted(Path(r["path"]).stem for r in read_rows(root / "pl/test_other.tsv"))
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) == {"train", "dev", "test", "test_other"} and summary["test_other"]["rejected"] == 0
+    results = prepare_language(root, "pl", PrepareOptions(check_audio=False), RejectLog(), ("test", "test_other"))
+    assert results["test"].speakers & results["test_other"].speakers  # spoken by the test speakers, by design,
+    assert speaker_overlap(results) == {}  # which is no overlap to warn about (only train and dev must be apart)
+    with pytest.raises(FileNotFoundError, match="test_other.tsv does not exist: prepare only the splits the release"):
+        prepare_language(root, "es", PrepareOptions(), RejectLog(), ("train", "test_other"))  # es: no other text

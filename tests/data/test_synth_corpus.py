@@ -12,6 +12,7 @@ import yaml
 from phonasr.bin import synth_corpus
 from phonasr.data.synth.config import parse_config
 from phonasr.data.synth.layout import LanguageLayout
+from phonasr.text.normalise import normalise_text
 from tests.data.synth_helpers import build_corpus, tiny_config, write_config
 
 CV_HEADER = ["client_id", "path", "sentence", "up_votes", "down_votes", "age", "gender", "accents", "variant",
@@ -36,7 +37,8 @@ def test_release_layout_and_columns(tiny_corpus):
         lang_dir = root / lang
         with open(lang_dir / "train.tsv", encoding="utf-8") as f:
             assert f.readline().rstrip("\n").split("\t") == CV_HEADER
-        splits = {s: read_tsv(lang_dir / f"{s}.tsv") for s in ("train", "dev", "test")}
+        names = ("train", "dev", "test", "test_other") if lang == "pl" else ("train", "dev", "test")
+        splits = {s: read_tsv(lang_dir / f"{s}.tsv") for s in names}
         assert all(splits.values()), f"{lang}: every split has clips"
         validated = read_tsv(lang_dir / "validated.tsv")
         assert sorted(r["path"] for r in validated) == sorted(r["path"] for rows in splits.values() for r in rows)
@@ -52,6 +54,29 @@ def test_release_layout_and_columns(tiny_corpus):
     other = (root / "pl" / "text_other_domain.txt").read_text(encoding="utf-8").splitlines()
     assert other and not set(other) & {r["sentence"] for r in read_tsv(root / "pl" / "validated.tsv")}
     assert not (root / "es" / "text_other_domain.txt").exists()
+
+
+def test_other_domain_test_split_is_held_out_text_spoken_by_test_speakers(tiny_corpus):
+    root, _ = tiny_corpus
+    pl = root / "pl"
+    spoken = read_tsv(pl / "test_other.tsv")
+    assert len(spoken) == 2  # other_domain_test_sentences
+    adaptation = (pl / "text_other_domain.txt").read_text(encoding="utf-8").splitlines()
+    assert len(adaptation) == 5  # other_domain_sentences: the test sentences come on top
+    in_domain = {s: read_tsv(pl / f"{s}.tsv") for s in ("train", "dev", "test")}
+    keys = {s: {normalise_text(r["sentence"], "pl").text for r in rows} for s, rows in in_domain.items()}
+    keys["adaptation"] = {normalise_text(s, "pl").text for s in adaptation}
+    other = {normalise_text(r["sentence"], "pl").text for r in spoken}
+    assert all(not other & k for k in keys.values()), "an other-domain test sentence is in another split or the text"
+    assert {r["client_id"] for r in spoken} <= {r["client_id"] for r in in_domain["test"]}
+    assert not (root / "es" / "test_other.tsv").exists()  # no other-domain text, no such split
+
+
+def test_other_domain_split_needs_a_nonnegative_count(tmp_path):
+    cfg = tiny_config(tmp_path)
+    cfg["other_domain_test_sentences"] = -1
+    with pytest.raises(ValueError, match="other_domain_test_sentences"):
+        parse_config(cfg)
 
 
 def test_speakers_disjoint_across_splits(tiny_corpus):

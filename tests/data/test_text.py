@@ -123,3 +123,15 @@ def test_installed_debian_sources_give_polish_sentences():
     man_page = text_sources.source_files("man:pl")[0]
     with gzip.open(man_page, "rt", encoding="utf-8") as f:
         assert f.read(1)
+
+
+def test_normalise_text_cli_writes_transcript_form_and_leaves_out_unusable_lines(tmp_path):
+    from phonasr.bin import normalise_text as cli
+
+    text = tmp_path / "other.txt"
+    text.write_text("Polecenie wyświetla listę plików.\n\n  ...  \nZażółć gęślą, straße!\nKot śpi, a pies nie.\n",
+                    encoding="utf-8")
+    cli.main(["--lang", "pl", str(text), str(tmp_path / "out.txt")])
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == ("polecenie wyświetla listę plików\n"
+                                                                 "kot śpi a pies nie\n")
+    assert cli.normalised_lines(text.read_text(encoding="utf-8").splitlines(), "pl")[1] == 2  # "..." and ß

@@ -17,22 +17,25 @@ ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "egs/mini_pl/run.sh"
 
 LM_SYSTEMS = ("s2p_ft_bpe_lm", "spg_init_lm", "jsa_lm", "jsa_aug_lm", "jsa_phone_g2p_lm",
-              "s2p_ft_phone_full_lexicon_lm", "spg_init_mls", "jsa_mls", "jsa_aug_mls", "jsa_phone_g2p_mls")
-# (system, test set, metric): the target's test set for every system, and the pretrained model's PER on the dev
+              "s2p_ft_phone_full_lexicon_lm", "spg_init_mls", "jsa_mls", "jsa_aug_mls", "jsa_phone_g2p_mls",
+              # the LDA comparison: the adaptation LM under the subword baseline, and under JSA-SPG + LDA
+              "s2p_ft_bpe_lda_lm", "jsa_lda_lm", "jsa_lda_mls")
+TEST_SETS = ("test", "test_other")  # conf/quick.conf: the small test set and the tiny other-domain one
+WORD_SYSTEMS = ("s2p_ft_bpe", "spg_init", "jsa", "jsa_aug", "jsa_lda")  # no-LM word outputs, dev-decoded for LMs
+# (system, test set, metric): the target's test sets for every system, and the pretrained model's PER on the dev
 # set of each pretraining language of the quick corpus (es, cs).
 EXPECTED_ROWS = {
-    ("s2p_pretrain", "test", "PER"), ("s2p_pretrain", "dev_cs", "PER"), ("s2p_pretrain", "dev_es", "PER"),
-    ("s2p_ft_phone", "test", "PER"), ("s2p_ft_phone_full", "test", "PER"),
-    ("s2p_ft_bpe", "test", "WER"), ("s2p_ft_bpe", "test", "CER"),
-    ("spg_init", "test", "PER"), ("jsa", "test", "PER"), ("jsa_aug", "test", "PER"),
-    *((system, "test", metric) for system in ("spg_init", "jsa", "jsa_aug", "jsa_lda", "oracle_phonemes_p2g")
+    ("s2p_pretrain", "dev_cs", "PER"), ("s2p_pretrain", "dev_es", "PER"),
+    *((system, t, "PER") for system in ("s2p_pretrain", "s2p_ft_phone", "s2p_ft_phone_full", "spg_init", "jsa",
+                                        "jsa_aug") for t in TEST_SETS),
+    *((system, t, metric) for system in (*WORD_SYSTEMS, "oracle_phonemes_p2g") for t in TEST_SETS
       for metric in ("WER", "CER")),
-    # stages 14-16: the LM's perplexity and OOV rate; the no-LM dev decodings that LM weights are chosen on; the
-    # LM and MLS systems on the test set
-    *(("lm", split, metric) for split in ("dev", "test") for metric in ("PPL", "OOV")),
+    # stages 14-16: each LM's perplexity and OOV rate; the no-LM dev decodings that LM weights are chosen on; the
+    # LM and MLS systems on the test sets
+    *((lm, t, metric) for lm in ("lm", "lm_lda") for t in ("dev", *TEST_SETS) for metric in ("PPL", "OOV")),
     ("s2p_ft_phone_full", "dev", "PER"), ("jsa", "dev", "PER"),
-    *((system, "dev", metric) for system in ("s2p_ft_bpe", "spg_init", "jsa", "jsa_aug") for metric in ("WER", "CER")),
-    *((system, "test", metric) for system in LM_SYSTEMS for metric in ("WER", "CER")),
+    *((system, "dev", metric) for system in WORD_SYSTEMS for metric in ("WER", "CER")),
+    *((system, t, metric) for system in LM_SYSTEMS for t in TEST_SETS for metric in ("WER", "CER")),
 }
 
 
@@ -64,7 +67,9 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
                  "exp/s2p_ft_phone/curves.png", "exp/p2g_init/final.pt", "exp/g2p_init/final.pt",
                  "exp/jsa/final.pt", "exp/p2g_aug/final.pt", "exp/p2g_lda/final.pt",
                  "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv", "data/lm_pl/lm.arpa",
-                 "exp/graph_bpe/HLG.fst", "exp/graph_phone_g2p/HLG.fst", "exp/graph_phone_lexicon/HLG.fst",
+                 "corpus/pl/test_other.tsv", "data/fbank/pl/cuts_test_other.jsonl.gz", "data/lm_pl_lda/lm.arpa",
+                 "exp/graph_bpe_lda/HLG.fst", "exp/graph_bpe/HLG.fst", "exp/graph_phone_g2p/HLG.fst",
+                 "exp/graph_phone_lexicon/HLG.fst",
                  *(f"exp/{system}/lmwt/{f}" for system in LM_SYSTEMS
                    for f in ("sweep.tsv", "sweep.png", "weight.txt"))):
         assert (quick_run / path).exists(), f"missing {path}"
@@ -103,7 +108,7 @@ def test_quick_fine_tuning_learns(quick_run):
 @pytest.mark.slow
 def test_quick_recipe_exports_valid_kaldi_data_dirs(quick_run, repo_root):
     for lang in ("pl", "es", "cs"):
-        for split in ("train", "dev", "test"):
+        for split in ("train", "dev", "test", *(("test_other",) if lang == "pl" else ())):
             data = quick_run / "data/kaldi" / lang / split
             check = subprocess.run(["bash", "utils/validate_data_dir.sh", str(data)], cwd=repo_root,
                                    capture_output=True, text=True)

@@ -100,3 +100,18 @@ def test_cli_writes_exp_results_md(finished_run, repo_root):
     assert run.returncode == 0, run.stderr
     assert (exp / "RESULTS.md").is_file() and (exp / "RESULTS_plots" / "wer_bars.png").is_file()
     assert "50 bootstrap resamples" in (exp / "RESULTS.md").read_text()
+
+
+def test_the_lda_comparison_and_both_word_lms(tmp_path):
+    write_results(tmp_path / "exp", [
+        plain_row("s2p_ft_bpe_lda_lm", "test_other", "WER", 40.0), plain_row("jsa_lda_mls", "test_other", "WER", 35.0),
+        plain_row("lm", "test_other", "PPL", 900.0), plain_row("lm", "test_other", "OOV", 50.0),
+        plain_row("lm_lda", "test_other", "PPL", 300.0), plain_row("lm_lda", "test_other", "OOV", 20.0)])
+    text = make_report(tmp_path / "exp", tmp_path / "RESULTS.md").read_text()
+    domain = text.split("## Language-domain adaptation")[1].split("## Controls")[0]
+    # the paper's baseline: subword FT fused with an LM of the same adaptation text
+    assert _line(domain, "subword FT (+ adaptation LM)").startswith("| subword FT (+ adaptation LM) | – | – | 40.00 |")
+    assert "| lm" not in domain  # perplexity rows are no system of the domain table
+    lms = text.split("## Word LM")[1]
+    assert "### `lm_lda`: trained on the training transcripts + the adaptation text" in lms
+    assert "| test_other | 900.00 | 50.00 |" in lms and "| test_other | 300.00 | 20.00 |" in lms

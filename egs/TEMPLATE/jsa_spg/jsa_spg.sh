@@ -36,11 +36,12 @@ seed=""         # every training's seed and MLS's sampling seed (empty: each con
 # lda_nbest, lda_text).
 make_corpus=""       # stage 0 builds the corpus with this command ([--cmd C --nj N] CONF CORPUS_DIR) from conf/CONF
 corpus_conf=""       #   e.g. local/synth/make_corpus.sh and synth.yaml; empty: --corpus-dir is a release
-test_sets="dev test" # the target's sets that every system is scored on
+test_sets="dev test" # the target's sets that every system is scored on: each a <set>.tsv of the release, prepared
+                     #   in stage 1 beside train, dev, test (a synthetic corpus adds test_other: other-domain text)
 text_units=bpe       # the graphemes y that the P2G and the subword baseline write: bpe (bpe_size pieces; the
                      # paper's, for tens of thousands of sentences) or char (a small text: pieces would be words)
 overlay=""           # per-config keys that differ from conf/NAME.yaml (utils/overlay_sets.py), e.g. conf/quick.yaml
-lm_order=4           # stages 14-16: the word n-gram LM of the training transcripts
+lm_order=4           # stages 14-16: the word n-gram LMs of the training transcripts (+ lda_text: the adaptation LM)
 lm_nbest=64          #   distinct word sequences kept per utterance by WFST decoding (re-ranked, rescored by MLS)
 lm_weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0 2.5 3.0"  # the grid each LM weight is chosen from, on dev
 mls_samples=10       #   G2P samples per hypothesis of marginal-likelihood scoring
@@ -57,8 +58,10 @@ JSA-SPG recipe for '$target_lang'. Stages:
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
   12 S2P -> P2G decoding + WER (and the P2G on the true phonemes)  13 language-domain adaptation (text only)
-  14 word n-gram LM + decoding graphs (BPE TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG)
-  15 WFST decoding with the LM                    16 marginal-likelihood scoring (MLS) of the LM n-best
+  14 word n-gram LM + decoding graphs (BPE TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG),
+     and the adaptation LM (training transcripts + the LDA text) with its BPE TLG
+  15 WFST decoding with the LM; subword FT and JSA-SPG + LDA also with the adaptation LM (the paper's LDA baseline)
+  16 marginal-likelihood scoring (MLS) of the LM n-best (JSA-SPG + LDA: with the adaptation LM)
   (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
   17 pack the JSA-SPG system into exp/jsa_aug/model (phonasr transcribe reads it)
   18 report: exp/RESULTS.md in the paper's layout, paired significance tests, plots (utils/make_report.sh)
@@ -108,6 +111,11 @@ pretrain_languages() {
   find "$corpus_dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | grep -vx "$target_lang" || true
 }
 languages() { echo "$target_lang"; pretrain_languages; }
+# The release splits stage 1 prepares for a language: CommonVoice's three, and for the target also its test_sets.
+splits_of() {
+  if [ "$1" = "$target_lang" ]; then printf '%s\n' train dev test $test_sets | awk '!seen[$0]++' | xargs
+  else echo train dev test; fi
+}
 
 # What the stages write and the trainings read: the one place that names them (the YAMLs do not).
 phone_lang=data/lang_phone_$target_lang
@@ -125,6 +133,7 @@ target_train=data.train=$fbank/cuts_train.jsonl.gz
 target_dev=data.dev=$fbank/cuts_dev.jsonl.gz
 p2g_tokenizers=("input_tokenizer=$phone_lang" "output_tokenizer=$text_lang")
 lm_dir=data/lm_$target_lang
+lda_lm_dir=data/lm_${target_lang}_lda  # the adaptation LM: the same text as language-domain adaptation (stage 13)
 lm_sets=$(printf '%s\n' dev $test_sets | awk '!seen[$0]++' | xargs)  # LM weights are chosen on dev: always decoded
 # Two trainings that do not depend on each other run side by side, each with half the cores: small models
 # use a second thread poorly (four P2G epochs: 1.14x faster with two threads than with one).
@@ -147,18 +156,21 @@ fi
 if run_stage 1; then
   log "Stage 1: lhotse manifests and Kaldi data dirs for $(languages | xargs)"
   for lang in $(languages); do
+    splits=$(splits_of "$lang")
     if [ "$g2p" = corpus ]; then  # the corpus carries its phonemes (phonemes.tsv, as the synthetic one does)
-      local/commonvoice/prepare.sh --kaldi-dir "data/kaldi/$lang" "$corpus_dir" "$lang" "data/manifests/$lang"
+      local/commonvoice/prepare.sh --kaldi-dir "data/kaldi/$lang" --splits "$splits" "$corpus_dir" "$lang" \
+        "data/manifests/$lang"
     else  # a real release has none: every split is labelled through $g2p (espeak-ng, or a lexicon) for scoring
-      local/commonvoice/prepare.sh --kaldi-dir "data/kaldi/$lang" "$corpus_dir" "$lang" "data/local/cv/$lang"
-      for split in train dev test; do
+      local/commonvoice/prepare.sh --kaldi-dir "data/kaldi/$lang" --splits "$splits" "$corpus_dir" "$lang" \
+        "data/local/cv/$lang"
+      for split in $splits; do
         steps/add_phones.sh --g2p "$g2p" --lexicon "$lexicon" "data/local/cv/$lang/cuts_$split.jsonl.gz" \
           "data/manifests/$lang/cuts_$split.jsonl.gz"
       done
     fi
     # Kaldi tools and `lhotse kaldi import` read these: sorted, consistent, validated (or the stage stops here).
     if ! stage_done "data/kaldi/$lang" fix_data_dir; then
-      for split in train dev test; do
+      for split in $splits; do
         utils/fix_data_dir.sh "data/kaldi/$lang/$split"
       done
       mark_done "data/kaldi/$lang" fix_data_dir
@@ -169,7 +181,9 @@ fi
 if run_stage 2; then
   log "Stage 2: 80-dim fbank features"
   for lang in $(languages); do
-    steps/make_fbank.sh --cmd "$train_cmd" --nj "$nj" "data/manifests/$lang/cuts_"{train,dev,test}.jsonl.gz "data/fbank/$lang"
+    manifests=()
+    for split in $(splits_of "$lang"); do manifests+=("data/manifests/$lang/cuts_$split.jsonl.gz"); done
+    steps/make_fbank.sh --cmd "$train_cmd" --nj "$nj" "${manifests[@]}" "data/fbank/$lang"
   done
 fi
 
@@ -288,21 +302,29 @@ if run_stage 13; then
 fi
 
 if run_stage 14; then
-  log "Stage 14: word $lm_order-gram LM of the $target_lang training transcripts, and the decoding graphs"
-  mkdir -p "$lm_dir"
-  for split in train dev test; do  # the Kaldi text of stage 1: the same normalised text as the references
+  log "Stage 14: word $lm_order-gram LMs of the $target_lang training transcripts (+ $lda_text), decoding graphs"
+  [ -f "$lda_text" ] || die "no text-only data $lda_text for the adaptation LM (set lda_text in conf/recipe.conf)"
+  mkdir -p "$lm_dir" "$lda_lm_dir"
+  eval_texts=""
+  for split in train $lm_sets; do  # the Kaldi text of stage 1: the same normalised text as the references
     cut -d' ' -f2- "data/kaldi/$target_lang/$split/text" >"$lm_dir/text_$split.txt"
     # words of the phone-level decodings, by cut id (Kaldi's utterance ids are <speaker>-<cut id>)
     awk 'NR == FNR { spk[$1] = $2; next }
          { utt = substr($1, length(spk[$1]) + 2); $1 = ""; print utt "\t" substr($0, 2) }' \
       "data/kaldi/$target_lang/$split/utt2spk" "data/kaldi/$target_lang/$split/text" >"$lm_dir/ref_$split.txt"
+    [ "$split" = train ] || eval_texts+=" $split=$lm_dir/text_$split.txt"
   done
-  steps/make_lm.sh --order "$lm_order" --results exp/results.tsv \
-    --eval-texts "dev=$lm_dir/text_dev.txt test=$lm_dir/text_test.txt" "$lm_dir" "$lm_dir/text_train.txt"
+  steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --eval-texts "$eval_texts" "$lm_dir" \
+    "$lm_dir/text_train.txt"
   steps/make_graph.sh "$text_lang" "$lm_dir/lm.arpa" exp/graph_bpe                  # words in text units: TLG
   steps/make_graph.sh --lexicon g2p --g2p exp/jsa/final.pt --g2p-model g2p \
     "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_g2p                               # lexicon-free: JSA's G2P
   steps/make_graph.sh --lexicon "$lm_lexicon" "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_lexicon  # upper bound
+  # the paper's LDA baseline fuses the same adaptation text as an LM: in the transcripts' form, beside them
+  python -m phonasr.bin.normalise_text --lang "$target_lang" "$lda_text" "$lda_lm_dir/text_lda.txt"
+  steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --system lm_lda --eval-texts "$eval_texts" \
+    "$lda_lm_dir" "$lm_dir/text_train.txt" "$lda_lm_dir/text_lda.txt"
+  steps/make_graph.sh "$text_lang" "$lda_lm_dir/lm.arpa" exp/graph_bpe_lda          # its TLG
 fi
 
 if run_stage 15; then
@@ -314,6 +336,7 @@ if run_stage 15; then
   test_sets=$lm_sets decode_s2p_p2g spg_init s2p_ft_phone exp/p2g_init
   test_sets=$lm_sets decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
   test_sets=$lm_sets decode_s2p_p2g jsa_aug jsa exp/p2g_aug
+  test_sets=$lm_sets decode_s2p_p2g jsa_lda jsa exp/p2g_lda
   decode_lm s2p_ft_bpe_lm exp/graph_bpe exp/s2p_ft_bpe/decode_SET          # the paper's strongest baseline
   decode_lm spg_init_lm exp/graph_bpe exp/spg_init/decode_p2g_SET          # S2P 1-best -> P2G -> TLG
   decode_lm jsa_lm exp/graph_bpe exp/jsa/decode_p2g_SET
@@ -322,6 +345,10 @@ if run_stage 15; then
   decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET --ref "$lm_dir/ref_SET.txt"
   decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET \
     --ref "$lm_dir/ref_SET.txt"
+  # language-domain adaptation, the paper's comparison: the subword baseline fused with an LM of the adaptation
+  # text, against JSA-SPG + LDA (its P2G fine-tuned on that text) through the same LM
+  decode_lm s2p_ft_bpe_lda_lm exp/graph_bpe_lda exp/s2p_ft_bpe/decode_SET
+  decode_lm jsa_lda_lm exp/graph_bpe_lda exp/jsa_lda/decode_p2g_SET
 fi
 
 if run_stage 16; then
@@ -330,6 +357,7 @@ if run_stage 16; then
   rescore_mls jsa exp/jsa jsa
   rescore_mls jsa_aug exp/p2g_aug jsa --g2p-checkpoint exp/jsa
   rescore_mls jsa_phone_g2p exp/jsa jsa  # the lexicon-free phone-level n-best, scored by the same JSA models
+  lm_dir=$lda_lm_dir rescore_mls jsa_lda exp/p2g_lda jsa --g2p-checkpoint exp/jsa  # λ on the adaptation LM
 fi
 
 if run_stage 17; then

@@ -54,7 +54,8 @@ class SynthConfig:
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
     noise_snr_db: Optional[tuple[float, float]] = None  # white noise at an SNR drawn from [lo, hi]; None: clean
-    other_domain_sentences: int = 500
+    other_domain_sentences: int = 500  # adaptation text (text_other_domain.txt), never synthesised
+    other_domain_test_sentences: int = 0  # further held-out sentences spoken by the test speakers (test_other.tsv)
 
     def language(self, code: str) -> LanguageConfig:
         for lang in self.languages:
@@ -121,6 +122,8 @@ def parse_config(raw: Mapping[str, Any]) -> SynthConfig:
     cfg = SynthConfig(languages=tuple(languages), speakers=speakers, **scalars)
     if not 0 <= cfg.dev_fraction + cfg.test_fraction < 1:
         raise ValueError("synth config: dev_fraction + test_fraction must be in [0, 1)")
+    if cfg.other_domain_sentences < 0 or cfg.other_domain_test_sentences < 0:
+        raise ValueError("synth config: other_domain_sentences and other_domain_test_sentences must be >= 0")
     if not 1 <= cfg.min_words <= cfg.max_words:
         raise ValueError("synth config: need 1 <= min_words <= max_words")
     return cfg

@@ -1,7 +1,7 @@
 """Where the synthetic corpus keeps its files: the CommonVoice release layout plus a hidden work folder.
 
     <root>/<lang>/clips/*.mp3, train.tsv dev.tsv test.tsv validated.tsv   (CommonVoice release)
-    <root>/<lang>/phonemes.tsv, text_other_domain.txt                      (synthetic extras)
+    <root>/<lang>/phonemes.tsv, text_other_domain.txt, test_other.tsv      (synthetic extras)
     <root>/<lang>/.synth/plan.tsv, done.<job>.tsv, log/                    (build state, resumable)
 
 The work folder lives inside each language folder, so the corpus root holds nothing but language folders.

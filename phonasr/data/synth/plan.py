@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import random
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Callable, Optional
 
 from phonasr.data.synth.config import LanguageConfig, SynthConfig
 from phonasr.data.synth.sentences import SentencePool, speakable_sentences
-from phonasr.data.synth.speakers import SPLITS, Speaker, assign_speakers, speaker_grid
+from phonasr.data.synth.speakers import OTHER_DOMAIN_SPLIT, SPLITS, Speaker, assign_speakers, speaker_grid
 from phonasr.text.normalise import normalise_text
 from phonasr.text.sources import read_paragraphs, source_files
 from phonasr.utils.io import tsv_text
@@ -71,7 +72,12 @@ def gather_sentences(specs: tuple[str, ...], lang: str, cfg: SynthConfig, rng: r
 
 
 def plan_language(cfg: SynthConfig, lang_cfg: LanguageConfig) -> tuple[list[PlannedClip], list[str]]:
-    """The clips of one language and its held-out other-domain sentences."""
+    """The clips of one language and its held-out other-domain (adaptation) sentences.
+
+    With other-domain text, its first ``other_domain_test_sentences`` become the ``test_other`` split, spoken by the
+    test speakers, and the next ``other_domain_sentences`` the adaptation text: one pool without repeats, so the
+    other-domain test never shares a sentence with the adaptation text or with the in-domain splits.
+    """
     lang = lang_cfg.code
     rng = random.Random(f"{cfg.seed}/{lang}")
     mean_rate = sum(cfg.speakers.rates) / len(cfg.speakers.rates)
@@ -98,13 +104,19 @@ def plan_language(cfg: SynthConfig, lang_cfg: LanguageConfig) -> tuple[list[Plan
             logger.warning("%s %s: text sources ran out: ~%.1f of %.1f minutes planned", lang, split, got / 60,
                            target / 60)
         clips += split_clips
-    other: list[str] = []
-    if lang_cfg.other_domain_text:
-        used = tuple(c.sentence for c in clips)
-        other = gather_sentences(lang_cfg.other_domain_text, lang, cfg, rng,
-                                 lambda s: len(s) >= cfg.other_domain_sentences, exclude=used)
-        other = other[:cfg.other_domain_sentences]
-    return clips, other
+    if not lang_cfg.other_domain_text:
+        return clips, []
+    n_test, n_text = cfg.other_domain_test_sentences, cfg.other_domain_sentences
+    used = tuple(c.sentence for c in clips)
+    other = gather_sentences(lang_cfg.other_domain_text, lang, cfg, rng, lambda s: len(s) >= n_test + n_text,
+                             exclude=used)
+    if len(other) < n_test + n_text:
+        logger.warning("%s: other-domain text ran out: %d of %d test + %d adaptation sentences", lang, len(other),
+                       n_test, n_text)
+    # every sentence is spoken, so the split is filled by count (no speech target: the pool's end stops it)
+    clips += _fill_split(OTHER_DOMAIN_SPLIT, math.inf, speakers["test"], iter(other[:n_test]), rng, cfg,
+                         len(clips), lang)
+    return clips, other[n_test:n_test + n_text]
 
 
 def training_vocabulary(clips: list[PlannedClip], lang: str) -> set[str]:
@@ -160,7 +172,8 @@ def read_plan(path: Path) -> list[PlannedClip]:
 
 
 def clips_by_split(clips: list[PlannedClip]) -> dict[str, list[PlannedClip]]:
+    """Clips per split: CommonVoice's three always (a split may be empty), ``test_other`` only when planned."""
     by_split: dict[str, list[PlannedClip]] = {split: [] for split in SPLITS}
     for clip in clips:
-        by_split[clip.split].append(clip)
+        by_split.setdefault(clip.split, []).append(clip)
     return by_split

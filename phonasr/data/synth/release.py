@@ -1,8 +1,9 @@
 """Write a language's CommonVoice release files once all its clips are rendered.
 
 ``train.tsv dev.tsv test.tsv validated.tsv`` use CommonVoice's header, so any CommonVoice tool (lhotse's recipe,
-phonasr's preparation) reads the synthetic corpus like a real release; ``validated.tsv`` holds all three splits,
-as in CommonVoice. ``phonemes.tsv`` (path, raw espeak-ng IPA) is the synthetic corpus's ground truth.
+phonasr's preparation) reads the synthetic corpus like a real release; ``validated.tsv`` holds every split, as in
+CommonVoice. ``test_other.tsv`` (same header; only for a language with other-domain text) is the synthetic extra
+split of held-out other-domain sentences. ``phonemes.tsv`` (path, raw espeak-ng IPA) is the corpus's ground truth.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from phonasr.data.synth.layout import LanguageLayout
 from phonasr.data.synth.plan import PlannedClip, clips_by_split, read_plan
 from phonasr.data.synth.render import missing_clips, read_done
-from phonasr.data.synth.speakers import SPLITS, gender_of
+from phonasr.data.synth.speakers import gender_of
 from phonasr.utils.io import atomic_write_text, tsv_text
 
 logger = logging.getLogger(__name__)
@@ -41,11 +42,11 @@ def write_release(root: Path, lang: str) -> dict[str, dict[str, float]]:
     done = read_done(layout)
     stats: dict[str, dict[str, float]] = {}
     by_split = clips_by_split(clips)
-    for split in SPLITS:
-        rows = [commonvoice_row(c, lang) for c in by_split[split]]
+    for split, split_clips in by_split.items():
+        rows = [commonvoice_row(c, lang) for c in split_clips]
         atomic_write_text(layout.split_tsv(split), tsv_text([COMMONVOICE_COLUMNS, *rows]))
-        stats[split] = {"clips": len(rows), "speakers": len({c.client_id for c in by_split[split]}),
-                        "hours": sum(done[c.path][0] for c in by_split[split]) / 3600}
+        stats[split] = {"clips": len(rows), "speakers": len({c.client_id for c in split_clips}),
+                        "hours": sum(done[c.path][0] for c in split_clips) / 3600}
     validated = [commonvoice_row(c, lang) for c in clips]
     atomic_write_text(layout.split_tsv("validated"), tsv_text([COMMONVOICE_COLUMNS, *validated]))
     atomic_write_text(layout.phonemes, tsv_text([("path", "ipa"), *((c.path, done[c.path][1]) for c in clips)]))

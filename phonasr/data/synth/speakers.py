@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from phonasr.data.synth.config import SpeakerConfig
 
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test")  # CommonVoice's; every language has them
+# Held-out sentences of the other text domain, spoken by the test speakers (so speaker and domain are not
+# confounded); only languages with other-domain text have it. CommonVoice has no such split.
+OTHER_DOMAIN_SPLIT = "test_other"
 
 
 @dataclass(frozen=True)
