@@ -13,7 +13,7 @@ and a checkpoint stores it once.
 
 Config (besides the trainer's ``data``/``train``/``optim``/``schedule``)::
 
-    tokenizers: {phone: data/lang_phone_pl, bpe: data/lang_bpe500_pl, char: data/lang_char_pl}
+    tokenizers: {phone: data/lang_phone_pl, text: data/lang_bpe500_pl, char: data/lang_char_pl}
     init: {s2p: exp/s2p_ft/final.pt, p2g: exp/p2g_init/final.pt, g2p: exp/g2p_init/final.pt}
     jsa: {...}   # see JsaSettings
 
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("s2p", "p2g", "g2p")
 # which tokenizer (by its key in ``tokenizers:``) each model reads and writes; the S2P reads features
-MODEL_IO = {"s2p": (None, "phone"), "p2g": ("phone", "bpe"), "g2p": ("char", "phone")}
+MODEL_IO = {"s2p": (None, "phone"), "p2g": ("phone", "text"), "g2p": ("char", "phone")}
 
 
 @dataclasses.dataclass
@@ -103,14 +103,14 @@ class JsaTask(Task):
         super().__init__(config, device)
         self.settings = parse_section(JsaSettings, config.get("jsa"), "jsa")
         dirs = dict(config.get("tokenizers") or {})
-        missing = [k for k in ("phone", "bpe", "char") if not dirs.get(k)]
+        missing = [k for k in ("phone", "text", "char") if not dirs.get(k)]
         if missing:
-            raise ConfigError(f"a jsa config needs tokenizers.{{phone,bpe,char}}; missing: {', '.join(missing)}",
+            raise ConfigError(f"a jsa config needs tokenizers.{{phone,text,char}} (text: the P2G outputs, BPE or characters); missing: {', '.join(missing)}",
                               "name the three lang dirs, e.g. tokenizers: {phone: data/lang_phone_pl, "
-                              "bpe: data/lang_bpe500_pl, char: data/lang_char_pl}")
-        self.tokenizer_dirs = {k: str(dirs[k]) for k in ("phone", "bpe", "char")}
+                              "text: data/lang_bpe500_pl, char: data/lang_char_pl}")
+        self.tokenizer_dirs = {k: str(dirs[k]) for k in ("phone", "text", "char")}
         self.tokenizers = {k: load_tokenizer(d) for k, d in self.tokenizer_dirs.items()}
-        self.phones, self.bpe, self.chars = (self.tokenizers[k] for k in ("phone", "bpe", "char"))
+        self.phones, self.graphemes, self.chars = (self.tokenizers[k] for k in ("phone", "text", "char"))
         self.cache = SampleCache(persistent=self.settings.cache == "persistent")
         self.true_phones: Dict[str, List[int]] = {}
         if self.settings.labelled:
@@ -142,7 +142,7 @@ class JsaTask(Task):
     def keep_cut(self, cut: Cut) -> bool:
         """Cuts without text give the P2G nothing to predict and the G2P nothing to read."""
         text = cut.supervisions[0].text or ""
-        return bool(self.bpe.encode(text)) and bool(self.chars.encode(text))
+        return bool(self.graphemes.encode(text)) and bool(self.chars.encode(text))
 
     # ------------------------------------------------------------------------------------------ models
     def _init_entry(self, name: str) -> Tuple[str, Optional[str]]:
@@ -201,7 +201,7 @@ class JsaTask(Task):
         utt_ids = list(batch["utt_ids"])  # supervision ids: oversampled copies of a cut share one chain
         texts = list(batch["texts"])
         out = jsa_step(models, batch["features"].to(self.device), batch["feature_lens"].to(self.device),
-                       graphemes=[self._encode(self.bpe, t, u, "text") for t, u in zip(texts, utt_ids)],
+                       graphemes=[self._encode(self.graphemes, t, u, "text") for t, u in zip(texts, utt_ids)],
                        chars=[self._encode(self.chars, t, u, "text") for t, u in zip(texts, utt_ids)],
                        chain_starts=[self.cache.chain_start(u) for u in utt_ids],
                        fixed_targets=[self.true_phones.get(u) for u in utt_ids],
@@ -291,7 +291,7 @@ class JsaTask(Task):
             if nonempty:
                 p2g_lp, p2g_lens = models["p2g"](*pad_ids([hyps[i] for i in nonempty], self.device))
                 for i, ids in zip(nonempty, greedy_search(p2g_lp, p2g_lens)):
-                    texts[i] = self.bpe.decode(list(ids))
+                    texts[i] = self.graphemes.decode(list(ids))
             for ref, hyp, ref_phones, hyp_phones in zip(batch["texts"], texts, batch["phones"], hyps):
                 words += align_tokens(tokenize(ref, "wer"), tokenize(hyp, "wer"))[1]
                 chars += align_tokens(tokenize(ref, "cer"), tokenize(hyp, "cer"))[1]

@@ -30,7 +30,7 @@ class TableRow:
 MAIN_ROWS: Tuple[TableRow, ...] = (
     TableRow("Whistle phoneme FT (full data, lexicon)", per="s2p_ft_phone_full", lm="s2p_ft_phone_full_lexicon_lm",
              paper="phoneme_ft"),
-    TableRow("subword FT", no_lm="s2p_ft_bpe", lm="s2p_ft_bpe_lm", paper="subword_ft"),
+    TableRow("subword FT", no_lm="s2p_ft_text", lm="s2p_ft_text_lm", paper="subword_ft"),
     TableRow("SPG init", per="spg_init", no_lm="spg_init", lm="spg_init_lm", mls="spg_init_mls", paper="spg_init"),
     TableRow("JSA-SPG", per="jsa", no_lm="jsa", lm="jsa_lm", mls="jsa_mls", paper="jsa"),
     TableRow("JSA-SPG + aug", per="jsa_aug", no_lm="jsa_aug", lm="jsa_aug_lm", mls="jsa_aug_mls", paper="jsa_aug"),
@@ -40,7 +40,7 @@ MAIN_ROWS: Tuple[TableRow, ...] = (
 )
 
 DOMAIN_ROWS: Tuple[TableRow, ...] = (
-    TableRow("subword FT (+ adaptation LM)", no_lm="s2p_ft_bpe", lm="s2p_ft_bpe_lda_lm", paper="subword_ft"),
+    TableRow("subword FT (+ adaptation LM)", no_lm="s2p_ft_text", lm="s2p_ft_text_lda_lm", paper="subword_ft"),
     TableRow("JSA-SPG + LDA", no_lm="jsa_lda", lm="jsa_lda_lm", mls="jsa_lda_mls", paper="jsa_lda"),
 )
 DOMAIN_SYSTEM_PREFIX = "jsa_lda"  # its test sets are the domain-adaptation table's, with any "other" set
@@ -49,8 +49,8 @@ OTHER_DOMAIN_MARK = "other"  # a test set whose name holds it is other-domain te
 CONTROL_PREFIX = "control_"
 
 HEADLINE_PAIRS: Tuple[Tuple[str, str], ...] = (  # (A = baseline, B = ours), WER on the report's test set
-    ("s2p_ft_bpe_lm", "jsa_aug_mls"),
-    ("s2p_ft_bpe", "jsa_aug"),
+    ("s2p_ft_text_lm", "jsa_aug_mls"),
+    ("s2p_ft_text", "jsa_aug"),
 )
 
 # The word n-grams' perplexity (PPL) and OOV rate rows: system -> what the LM was trained on

@@ -64,7 +64,7 @@ def jsa_corpus(tmp_path_factory) -> Dict:
     _save_model(root / "g2p.pt", "g2p", TINY_TOKEN_MODEL, phones, chars)
     config = {
         "task": "jsa", "seed": 3,
-        "tokenizers": {"phone": str(root / "lang_phone"), "bpe": str(root / "lang_bpe"),
+        "tokenizers": {"phone": str(root / "lang_phone"), "text": str(root / "lang_bpe"),
                        "char": str(root / "lang_char")},
         "init": {"s2p": str(root / "s2p.pt"), "p2g": str(root / "p2g.pt"), "g2p": str(root / "g2p.pt")},
         "jsa": {"num_samples": 4, "labelled": str(root / "subset.jsonl.gz"), "labelled_weight": 2},

@@ -53,7 +53,7 @@ def test_labelled_utterances_get_true_phoneme_targets(jsa_corpus, monkeypatch):
         truth = jsa_corpus["phone_tok"].encode(dict((i, p) for i, _, p in jsa_corpus["items"])[utt])
         expected = truth if utt in jsa_corpus["labelled"] else state
         assert s2p_targets[row] == expected and g2p_targets[row] == expected
-        assert p2g_targets[row] == task.bpe.encode(batch["texts"][row])
+        assert p2g_targets[row] == task.graphemes.encode(batch["texts"][row])
     for key in ("accept_rate", "cache_per", "cache_per_unlabelled", "loss_s2p", "loss_p2g", "loss_g2p"):
         assert key in stats
     # a fresh cache: every chain starts from the S2P's greedy hypothesis (jsa.new_chain_start: s2p_greedy), which

@@ -16,12 +16,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "egs/mini_pl/run.sh"
 
-LM_SYSTEMS = ("s2p_ft_bpe_lm", "spg_init_lm", "jsa_lm", "jsa_aug_lm", "jsa_phone_g2p_lm",
+LM_SYSTEMS = ("s2p_ft_text_lm", "spg_init_lm", "jsa_lm", "jsa_aug_lm", "jsa_phone_g2p_lm",
               "s2p_ft_phone_full_lexicon_lm", "spg_init_mls", "jsa_mls", "jsa_aug_mls", "jsa_phone_g2p_mls",
               # the LDA comparison: the adaptation LM under the subword baseline, and under JSA-SPG + LDA
-              "s2p_ft_bpe_lda_lm", "jsa_lda_lm", "jsa_lda_mls")
+              "s2p_ft_text_lda_lm", "jsa_lda_lm", "jsa_lda_mls")
 TEST_SETS = ("test", "test_other")  # conf/quick.conf: the small test set and the tiny other-domain one
-WORD_SYSTEMS = ("s2p_ft_bpe", "spg_init", "jsa", "jsa_aug", "jsa_lda")  # no-LM word outputs, dev-decoded for LMs
+WORD_SYSTEMS = ("s2p_ft_text", "spg_init", "jsa", "jsa_aug", "jsa_lda")  # no-LM word outputs, dev-decoded for LMs
 # (system, test set, metric): the target's test sets for every system, and the pretrained model's PER on the dev
 # set of each pretraining language of the quick corpus (es, cs).
 EXPECTED_ROWS = {
@@ -68,7 +68,7 @@ def test_quick_recipe_leaves_every_stage_output(quick_run):
                  "exp/jsa/final.pt", "exp/p2g_aug/final.pt", "exp/p2g_lda/final.pt",
                  "exp/jsa/decode_p2g_test/hyp.txt", "data/pairs/lda_train.tsv", "data/lm_pl/lm.arpa",
                  "corpus/pl/test_other.tsv", "data/fbank/pl/cuts_test_other.jsonl.gz", "data/lm_pl_lda/lm.arpa",
-                 "exp/graph_bpe_lda/HLG.fst", "exp/graph_bpe/HLG.fst", "exp/graph_phone_g2p/HLG.fst",
+                 "exp/graph_text_lda/HLG.fst", "exp/graph_text/HLG.fst", "exp/graph_phone_g2p/HLG.fst",
                  "exp/graph_phone_lexicon/HLG.fst",
                  *(f"exp/{system}/lmwt/{f}" for system in LM_SYSTEMS
                    for f in ("sweep.tsv", "sweep.png", "weight.txt"))):

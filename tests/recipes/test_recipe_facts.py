@@ -49,23 +49,23 @@ def test_recipe_conf_decides_what_training_reads(tmp_path):
     phone, bpe, char = "data/lang_phone_id", "data/lang_bpe300_id", "data/lang_char_id"
     train, dev = "data/fbank/id/cuts_train.jsonl.gz", "data/fbank/id/cuts_dev.jsonl.gz"
     labelled = "data/subset/id/cuts_train.jsonl.gz"
-    assert configs["s2p_ft_bpe"]["tokenizer_dir"] == bpe
+    assert configs["s2p_ft_text"]["tokenizer_dir"] == bpe
     assert configs["s2p_ft_phone"]["tokenizer_dir"] == configs["s2p_ft_phone_full"]["tokenizer_dir"] == phone
-    assert configs["jsa"]["tokenizers"] == {"phone": phone, "bpe": bpe, "char": char}
+    assert configs["jsa"]["tokenizers"] == {"phone": phone, "text": bpe, "char": char}
     assert configs["s2p_ft_phone"]["data"]["train"] == configs["jsa"]["jsa"]["labelled"] == labelled
-    for name in ("s2p_ft_bpe", "s2p_ft_phone_full", "jsa"):
+    for name in ("s2p_ft_text", "s2p_ft_phone_full", "jsa"):
         assert (configs[name]["data"]["train"], configs[name]["data"]["dev"]) == (train, dev), name
-    for name in ("s2p_ft_phone", "s2p_ft_bpe", "s2p_ft_phone_full"):
+    for name in ("s2p_ft_phone", "s2p_ft_text", "s2p_ft_phone_full"):
         assert configs[name]["init"]["checkpoint"] == "exp/s2p_pretrain/final.pt"
     # the model settings stay the YAML's: what recipe.conf does not say is untouched
-    assert configs["s2p_ft_bpe"]["optim"] == yaml.safe_load((ROOT / "egs/mini_pl/conf/s2p_ft_bpe.yaml").read_text())[
+    assert configs["s2p_ft_text"]["optim"] == yaml.safe_load((ROOT / "egs/mini_pl/conf/s2p_ft_text.yaml").read_text())[
         "optim"]
 
 
 def test_seed_reaches_every_training(tmp_path):
     recipe = make_recipe(tmp_path)
     configs = trainings(recipe, (6, 7), (10, 10), options=("--seed", "7"))
-    assert set(configs) == {"s2p_ft_phone", "s2p_ft_bpe", "s2p_ft_phone_full", "jsa"}
+    assert set(configs) == {"s2p_ft_phone", "s2p_ft_text", "s2p_ft_phone_full", "jsa"}
     assert {name: c["seed"] for name, c in configs.items()} == dict.fromkeys(configs, 7)
     own = yaml.safe_load((ROOT / "egs/mini_pl/conf/jsa.yaml").read_text())["seed"]
     assert own != 7 and trainings(make_recipe(tmp_path / "default"), (10, 10))["jsa"]["seed"] == own
@@ -80,7 +80,7 @@ def test_a_seed_that_is_no_number_is_one_clear_error(tmp_path):
 def test_text_units_decide_what_the_p2g_and_the_subword_baseline_write(tmp_path):
     configs = trainings(make_recipe(tmp_path, text_units="char"), (7, 7), (10, 10))
     char = "data/lang_char_pl"
-    assert configs["s2p_ft_bpe"]["tokenizer_dir"] == configs["jsa"]["tokenizers"]["bpe"] == char
+    assert configs["s2p_ft_text"]["tokenizer_dir"] == configs["jsa"]["tokenizers"]["text"] == char
     assert configs["jsa"]["tokenizers"]["char"] == char  # the G2P reads characters either way
 
 

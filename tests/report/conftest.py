@@ -40,10 +40,10 @@ def finished_run(tmp_path) -> Tuple[Path, Path]:
     baseline = {"u1": "ala ma kot", "u2": "kot ma", "u3": "to jest", "u4": "dom jest"}
     ours = dict(REFS, u2="kot ma")
     lines = [
-        plain_row("s2p_ft_bpe", "test", "WER", 99.0),  # stale: the scored row below replaces it
-        scored_row(tmp_path, "s2p_ft_bpe", "test", baseline),
-        plain_row("s2p_ft_bpe", "test", "CER", 22.47),
-        scored_row(tmp_path, "s2p_ft_bpe_lm", "test", baseline),
+        plain_row("s2p_ft_text", "test", "WER", 99.0),  # stale: the scored row below replaces it
+        scored_row(tmp_path, "s2p_ft_text", "test", baseline),
+        plain_row("s2p_ft_text", "test", "CER", 22.47),
+        scored_row(tmp_path, "s2p_ft_text_lm", "test", baseline),
         scored_row(tmp_path, "jsa_aug", "test", ours),
         scored_row(tmp_path, "jsa_aug_mls", "test", ours),
         plain_row("jsa_aug", "test", "PER", 4.27),

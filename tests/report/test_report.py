@@ -49,19 +49,19 @@ def test_report_cells(finished_run):
 def test_significance_of_the_headline_pairs(finished_run):
     root, exp = finished_run
     text = make_report(exp, root / "RESULTS.md", seed=3, resamples=200).read_text()
-    line = _line(text, "jsa_aug_mls vs s2p_ft_bpe_lm")
+    line = _line(text, "jsa_aug_mls vs s2p_ft_text_lm")
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[1:6] == ["test", "4", "33.33", "8.33", "-25.00"]
     assert float(cells[7]) > 0.9  # better on 3 of 4 utterances, never worse
-    assert "| jsa_aug vs s2p_ft_bpe | test | 4 |" in text
+    assert "| jsa_aug vs s2p_ft_text | test | 4 |" in text
     again = make_report(exp, root / "again.md", seed=3, resamples=200).read_text()
     assert again.split("## Plots")[0] == text.split("## Plots")[0]  # seeded: the same numbers
 
 
 def test_a_missing_pair_is_explained_not_fatal(tmp_path):
-    write_results(tmp_path / "exp", [plain_row("s2p_ft_bpe", "test", "WER", 50)])
+    write_results(tmp_path / "exp", [plain_row("s2p_ft_text", "test", "WER", 50)])
     text = make_report(tmp_path / "exp", tmp_path / "RESULTS.md").read_text()
-    assert "jsa_aug_mls vs s2p_ft_bpe_lm on test: not computed (no WER row for s2p_ft_bpe_lm and jsa_aug_mls)" in text
+    assert "jsa_aug_mls vs s2p_ft_text_lm on test: not computed (no WER row for s2p_ft_text_lm and jsa_aug_mls)" in text
     assert "No control systems" in text and "No JSA training curves" in text
 
 
@@ -104,7 +104,7 @@ def test_cli_writes_exp_results_md(finished_run, repo_root):
 
 def test_the_lda_comparison_and_both_word_lms(tmp_path):
     write_results(tmp_path / "exp", [
-        plain_row("s2p_ft_bpe_lda_lm", "test_other", "WER", 40.0), plain_row("jsa_lda_mls", "test_other", "WER", 35.0),
+        plain_row("s2p_ft_text_lda_lm", "test_other", "WER", 40.0), plain_row("jsa_lda_mls", "test_other", "WER", 35.0),
         plain_row("lm", "test_other", "PPL", 900.0), plain_row("lm", "test_other", "OOV", 50.0),
         plain_row("lm_lda", "test_other", "PPL", 300.0), plain_row("lm_lda", "test_other", "OOV", 20.0)])
     text = make_report(tmp_path / "exp", tmp_path / "RESULTS.md").read_text()

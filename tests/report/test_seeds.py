@@ -19,8 +19,8 @@ def _line(text: str, label: str) -> str:
 
 @pytest.fixture
 def seeds_root(tmp_path) -> Path:
-    """Seeds 1, 2, 3 scored, seed 11 not yet; s2p_ft_bpe comes from the shared stages (the root's exp/)."""
-    shared = plain_row("s2p_ft_bpe", "test", "WER", 30.0)
+    """Seeds 1, 2, 3 scored, seed 11 not yet; s2p_ft_text comes from the shared stages (the root's exp/)."""
+    shared = plain_row("s2p_ft_text", "test", "WER", 30.0)
     write_results(tmp_path / "exp", [shared])
     mls = {"1": 10.0, "2": 12.0, "3": 14.0}
     per = {"1": 4.0, "2": 5.0, "3": 6.0}
@@ -29,7 +29,7 @@ def seeds_root(tmp_path) -> Path:
         lines = [shared, plain_row("jsa_aug_mls", "test", "WER", 99.0)] if seed == "1" else [shared]  # 99: stale
         lines += [plain_row("jsa_aug_mls", "test", "WER", mls[seed]), plain_row("jsa_aug", "test", "PER", per[seed])]
         if seed in subword_lm:
-            lines.append(plain_row("s2p_ft_bpe_lm", "test", "WER", subword_lm[seed]))
+            lines.append(plain_row("s2p_ft_text_lm", "test", "WER", subword_lm[seed]))
         write_results(tmp_path / "seeds" / seed / "exp", lines)
     (tmp_path / "seeds/11/exp").mkdir(parents=True)
     (tmp_path / "seeds/not_a_seed").mkdir()
@@ -50,9 +50,9 @@ def test_mean_std_n_and_each_seed(seeds_root):
     assert rows[("jsa_aug_mls", "test", "WER")] == ["12.00", "2.00", "3", "10.00", "14.00", "false",
                                                     "10.00", "12.00", "14.00", ""]
     # seeds 1 and 2 only: n = 2, mean 20.5, std sqrt((0.25 + 0.25) / 1) = 0.71
-    assert rows[("s2p_ft_bpe_lm", "test", "WER")] == ["20.50", "0.71", "2", "20.00", "21.00", "false",
+    assert rows[("s2p_ft_text_lm", "test", "WER")] == ["20.50", "0.71", "2", "20.00", "21.00", "false",
                                                       "20.00", "21.00", "", ""]
-    assert rows[("s2p_ft_bpe", "test", "WER")][:6] == ["30.00", "0.00", "3", "30.00", "30.00", "true"]
+    assert rows[("s2p_ft_text", "test", "WER")][:6] == ["30.00", "0.00", "3", "30.00", "30.00", "true"]
 
 
 def test_markdown_cells_and_read_back(seeds_root):
@@ -64,7 +64,7 @@ def test_markdown_cells_and_read_back(seeds_root):
     assert "| SPG init |" not in text  # no seed scored it
     seeds, stats = read_stats(tsv)
     assert seeds == ["1", "2", "3", "11"]
-    one = next(s for s in stats if s.system == "s2p_ft_bpe_lm")
+    one = next(s for s in stats if s.system == "s2p_ft_text_lm")
     assert (one.n, one.mean, one.values) == (2, 20.5, (20.0, 21.0, None, None))
 
 

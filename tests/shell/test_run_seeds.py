@@ -20,7 +20,7 @@ if [ "$stage" -eq 0 ]; then
   echo feats >data/fbank/feats.txt
   head -c 2000000 /dev/zero >exp/s2p/final.pt
   printf 'system\ttest_set\tmetric\tvalue\terrors/total\tdetails\n' >exp/results.tsv
-  printf 's2p_ft_bpe\ttest\tWER\t30.00\t1/1\tx\n' >>exp/results.tsv
+  printf 's2p_ft_text\ttest\tWER\t30.00\t1/1\tx\n' >>exp/results.tsv
   printf '0\t1\tnow\n' >>exp/stage_times.tsv
 else
   for link in exp/s2p/final.pt corpus; do [ -L $link ] || exit 3; done
@@ -65,7 +65,7 @@ def test_shared_stages_once_then_each_seed_on_a_mirror(tmp_path):
     rows = {tuple(line.split("\t")[:3]): line.split("\t")[3:] for line in
             (root / "seeds/results_seeds.tsv").read_text().splitlines()}
     assert rows[("jsa_aug_mls", "test", "WER")] == ["2.00", "1.41", "2", "1.00", "3.00", "false", "1.00", "3.00"]
-    assert rows[("s2p_ft_bpe", "test", "WER")][5] == "true"
+    assert rows[("s2p_ft_text", "test", "WER")][5] == "true"
     assert "| JSA-SPG + aug | – | – | – | 2.00 ± 1.41 (2) |" in (root / "seeds/RESULTS_seeds.md").read_text()
     again = run_seeds(recipe, *args)  # finished seeds are skipped; the shared run skips itself
     assert again.returncode == 0, again.stderr

@@ -39,7 +39,7 @@ OVERLAYS = sorted({c.parent / m for c in ROOT.glob("egs/*/conf/*.conf")
 CONFIGS = sorted(set(ROOT.glob("egs/*/conf/*.yaml")) - set(OVERLAYS))
 TOKEN_CONFIGS = ["p2g", "g2p", "p2g_aug", "p2g_lda"]
 # The facts of a run, which the pipeline passes by --set and no YAML holds: placeholders stand in for them.
-FACTS = ("tokenizer_dir", "input_tokenizer", "output_tokenizer", "tokenizers.phone", "tokenizers.bpe",
+FACTS = ("tokenizer_dir", "input_tokenizer", "output_tokenizer", "tokenizers.phone", "tokenizers.text",
          "tokenizers.char", "jsa.labelled", "data.train", "data.dev")
 # What the repository's hook greps for in egs/*/conf/*.yaml: a language code, a lang dir, a manifest path.
 LANGUAGE_FACT = re.compile(r"lang_[a-z]+_[a-z]{2}\b|/(pl|id)/|_(pl|id)\b")
@@ -161,7 +161,7 @@ def test_config_parses_with_the_workers_classes(variant):
     else:
         parse_section(JsaSettings, cfg.get("jsa"), "jsa")
         feature_data_settings(cfg.get("data"))
-        assert set(cfg["tokenizers"]) == {"phone", "bpe", "char"} and set(cfg["init"]) == set(JSA_MODELS)
+        assert set(cfg["tokenizers"]) == {"phone", "text", "char"} and set(cfg["init"]) == set(JSA_MODELS)
 
 
 def _pretraining_config(path: Path) -> Path:

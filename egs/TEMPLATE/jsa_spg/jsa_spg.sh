@@ -58,8 +58,8 @@ JSA-SPG recipe for '$target_lang'. Stages:
   7 baselines: subword FT and full-phoneme FT     8 S2P decoding + PER/WER
   9 SPG init (P2G, G2P from S2P pseudo-labels)    10 JSA training            11 P2G augmentation
   12 S2P -> P2G decoding + WER (and the P2G on the true phonemes)  13 language-domain adaptation (text only)
-  14 word n-gram LM + decoding graphs (BPE TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG),
-     and the adaptation LM (training transcripts + the LDA text) with its BPE TLG
+  14 word n-gram LM + decoding graphs (text-unit TLG, lexicon-free phone HLG from the G2P, human-lexicon phone HLG),
+     and the adaptation LM (training transcripts + the LDA text) with its TLG
   15 WFST decoding with the LM; subword FT and JSA-SPG + LDA also with the adaptation LM (the paper's LDA baseline)
   16 marginal-likelihood scoring (MLS) of the LM n-best (JSA-SPG + LDA: with the adaptation LM)
   (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
@@ -215,8 +215,8 @@ if run_stage 6; then
 fi
 
 if run_stage 7; then
-  log "Stage 7: baselines on the full training set: subword (BPE) CTC FT, and phoneme FT with all labels"
-  train_model "${side_by_side[@]}" s2p_ft_bpe exp/s2p_ft_bpe "tokenizer_dir=$text_lang" "$target_train" "$target_dev" \
+  log "Stage 7: baselines on the full training set: subword ($text_units) CTC FT, and phoneme FT with all labels"
+  train_model "${side_by_side[@]}" s2p_ft_text exp/s2p_ft_text "tokenizer_dir=$text_lang" "$target_train" "$target_dev" \
     "init.checkpoint=$s2p_init"
   train_model "${side_by_side[@]}" s2p_ft_phone_full exp/s2p_ft_phone_full "tokenizer_dir=$phone_lang" \
     "$target_train" "$target_dev" "init.checkpoint=$s2p_init"
@@ -234,7 +234,7 @@ if run_stage 8; then
   fi
   decode_s2p s2p_ft_phone exp/s2p_ft_phone per
   decode_s2p s2p_ft_phone_full exp/s2p_ft_phone_full per
-  decode_s2p s2p_ft_bpe exp/s2p_ft_bpe wer
+  decode_s2p s2p_ft_text exp/s2p_ft_text wer
 fi
 
 if run_stage 9; then
@@ -252,7 +252,7 @@ fi
 
 if run_stage 10; then
   log "Stage 10: JSA training of S2P, P2G and G2P (phonemes as latent variables, G2P proposals)"
-  train_model jsa exp/jsa "tokenizers.phone=$phone_lang" "tokenizers.bpe=$text_lang" "tokenizers.char=$char_lang" \
+  train_model jsa exp/jsa "tokenizers.phone=$phone_lang" "tokenizers.text=$text_lang" "tokenizers.char=$char_lang" \
     "jsa.labelled=$labelled" "$target_train" "$target_dev"
 fi
 
@@ -316,7 +316,7 @@ if run_stage 14; then
   done
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --eval-texts "$eval_texts" "$lm_dir" \
     "$lm_dir/text_train.txt"
-  steps/make_graph.sh "$text_lang" "$lm_dir/lm.arpa" exp/graph_bpe                  # words in text units: TLG
+  steps/make_graph.sh "$text_lang" "$lm_dir/lm.arpa" exp/graph_text                  # words in text units: TLG
   steps/make_graph.sh --lexicon g2p --g2p exp/jsa/final.pt --g2p-model g2p \
     "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_g2p                               # lexicon-free: JSA's G2P
   steps/make_graph.sh --lexicon "$lm_lexicon" "$phone_lang" "$lm_dir/lm.arpa" exp/graph_phone_lexicon  # upper bound
@@ -324,31 +324,31 @@ if run_stage 14; then
   python -m phonasr.bin.normalise_text --lang "$target_lang" "$lda_text" "$lda_lm_dir/text_lda.txt"
   steps/make_lm.sh --order "$lm_order" --results exp/results.tsv --system lm_lda --eval-texts "$eval_texts" \
     "$lda_lm_dir" "$lm_dir/text_train.txt" "$lda_lm_dir/text_lda.txt"
-  steps/make_graph.sh "$text_lang" "$lda_lm_dir/lm.arpa" exp/graph_bpe_lda          # its TLG
+  steps/make_graph.sh "$text_lang" "$lda_lm_dir/lm.arpa" exp/graph_text_lda          # its TLG
 fi
 
 if run_stage 15; then
   log "Stage 15: WFST decoding with the LM (weights chosen on dev): subword FT, the P2G systems, phone level"
   # The no-LM decodings whose saved log-posteriors are decoded (stages 8-12; dev too, where test_sets lacks it)
-  test_sets=$lm_sets decode_s2p s2p_ft_bpe exp/s2p_ft_bpe wer
+  test_sets=$lm_sets decode_s2p s2p_ft_text exp/s2p_ft_text wer
   test_sets=$lm_sets decode_s2p s2p_ft_phone_full exp/s2p_ft_phone_full per
   test_sets=$lm_sets decode_s2p jsa exp/jsa per --model-name s2p
   test_sets=$lm_sets decode_s2p_p2g spg_init s2p_ft_phone exp/p2g_init
   test_sets=$lm_sets decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
   test_sets=$lm_sets decode_s2p_p2g jsa_aug jsa exp/p2g_aug
   test_sets=$lm_sets decode_s2p_p2g jsa_lda jsa exp/p2g_lda
-  decode_lm s2p_ft_bpe_lm exp/graph_bpe exp/s2p_ft_bpe/decode_SET          # the paper's strongest baseline
-  decode_lm spg_init_lm exp/graph_bpe exp/spg_init/decode_p2g_SET          # S2P 1-best -> P2G -> TLG
-  decode_lm jsa_lm exp/graph_bpe exp/jsa/decode_p2g_SET
-  decode_lm jsa_aug_lm exp/graph_bpe exp/jsa_aug/decode_p2g_SET
+  decode_lm s2p_ft_text_lm exp/graph_text exp/s2p_ft_text/decode_SET          # the paper's strongest baseline
+  decode_lm spg_init_lm exp/graph_text exp/spg_init/decode_p2g_SET          # S2P 1-best -> P2G -> TLG
+  decode_lm jsa_lm exp/graph_text exp/jsa/decode_p2g_SET
+  decode_lm jsa_aug_lm exp/graph_text exp/jsa_aug/decode_p2g_SET
   # phonemes -> words, without a human lexicon; and the upper bound with one (scored against words, not phonemes)
   decode_lm jsa_phone_g2p_lm exp/graph_phone_g2p exp/jsa/decode_SET --ref "$lm_dir/ref_SET.txt"
   decode_lm s2p_ft_phone_full_lexicon_lm exp/graph_phone_lexicon exp/s2p_ft_phone_full/decode_SET \
     --ref "$lm_dir/ref_SET.txt"
   # language-domain adaptation, the paper's comparison: the subword baseline fused with an LM of the adaptation
   # text, against JSA-SPG + LDA (its P2G fine-tuned on that text) through the same LM
-  decode_lm s2p_ft_bpe_lda_lm exp/graph_bpe_lda exp/s2p_ft_bpe/decode_SET
-  decode_lm jsa_lda_lm exp/graph_bpe_lda exp/jsa_lda/decode_p2g_SET
+  decode_lm s2p_ft_text_lda_lm exp/graph_text_lda exp/s2p_ft_text/decode_SET
+  decode_lm jsa_lda_lm exp/graph_text_lda exp/jsa_lda/decode_p2g_SET
 fi
 
 if run_stage 16; then
