@@ -105,7 +105,8 @@ class JsaTask(Task):
         dirs = dict(config.get("tokenizers") or {})
         missing = [k for k in ("phone", "text", "char") if not dirs.get(k)]
         if missing:
-            raise ConfigError(f"a jsa config needs tokenizers.{{phone,text,char}} (text: the P2G outputs, BPE or characters); missing: {', '.join(missing)}",
+            raise ConfigError(f"a jsa config needs tokenizers.{{phone,text,char}} (text: the P2G outputs, BPE or "
+                              f"characters); missing: {', '.join(missing)}",
                               "name the three lang dirs, e.g. tokenizers: {phone: data/lang_phone_pl, "
                               "text: data/lang_bpe500_pl, char: data/lang_char_pl}")
         self.tokenizer_dirs = {k: str(dirs[k]) for k in ("phone", "text", "char")}
