@@ -13,7 +13,7 @@
 #       "[data/fbank/L1/cuts_SPLIT.jsonl.gz, data/fbank/L2/...]": the languages' manifests as one YAML list value
 #   trained_setting EXP KEY
 #       the value of KEY (a.b.c) in the config EXP was trained with (EXP/train.config.yaml, overrides applied), as
-#       JSON, which is YAML too: a control reads how long JSA trained from the run, not from a YAML that may differ
+#       one line of YAML: a control reads how long JSA trained from the run, not from a YAML that may differ
 #   make_spg_pairs S2P_SYSTEM S2P_MODEL PAIRS
 #       SPG init's data: S2P_MODEL's 1-best of the target's train and dev sets (exp/S2P_SYSTEM/decode_{train,dev},
 #       utils/recipe_decode.sh's decode_set) paired with the transcripts in data/pairs/PAIRS_{train,dev}.tsv
@@ -66,11 +66,12 @@ manifest_list() {
 trained_setting() {
   local config=$1/train.config.yaml
   [ -f "$config" ] || die "no $config: train $1 first"
-  python -c 'import json, sys, yaml
+  python -c 'import sys, yaml
 node = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
 for key in sys.argv[2].split("."):
     node = node[key]
-print(json.dumps(node))' "$config" "$2" || die "cannot read $2 from $config"
+print(yaml.safe_dump(node, default_flow_style=True, width=2**30).removesuffix("\n...\n").strip())' "$config" "$2" \
+    || die "cannot read $2 from $config"
 }
 
 make_spg_pairs() {
