@@ -18,8 +18,9 @@
 #       SPG init's data: S2P_MODEL's 1-best of the target's train and dev sets (exp/S2P_SYSTEM/decode_{train,dev},
 #       utils/recipe_decode.sh's decode_set) paired with the transcripts in data/pairs/PAIRS_{train,dev}.tsv
 #   train_p2g_g2p [--init P2G_CHECKPOINT G2P_CHECKPOINT] PHONE_LANG PAIRS P2G_EXP G2P_EXP [KEY=VALUE...]
-#       side by side, a P2G (PHONE_LANG -> text units, conf/p2g.yaml) and a G2P (characters -> PHONE_LANG, conf/g2p.yaml)
-#       on data/pairs/PAIRS_{train,dev}.tsv, from scratch or from the two checkpoints; the KEY=VALUEs go to both
+#       side by side, a P2G (PHONE_LANG -> text units, conf/p2g.yaml) and a G2P (characters -> PHONE_LANG,
+#       conf/g2p.yaml) on data/pairs/PAIRS_{train,dev}.tsv, from scratch or from the two checkpoints; the KEY=VALUEs
+#       go to both
 # (the last two read the recipe's fbank, text_lang, char_lang and side_by_side)
 
 config_sets() {
