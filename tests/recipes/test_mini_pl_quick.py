@@ -25,7 +25,8 @@ EXPECTED_ROWS = {
     ("s2p_ft_phone", "test", "PER"), ("s2p_ft_phone_full", "test", "PER"),
     ("s2p_ft_bpe", "test", "WER"), ("s2p_ft_bpe", "test", "CER"),
     ("spg_init", "test", "PER"), ("jsa", "test", "PER"), ("jsa_aug", "test", "PER"),
-    *((system, "test", metric) for system in ("spg_init", "jsa", "jsa_aug", "jsa_lda") for metric in ("WER", "CER")),
+    *((system, "test", metric) for system in ("spg_init", "jsa", "jsa_aug", "jsa_lda", "oracle_phonemes_p2g")
+      for metric in ("WER", "CER")),
     # stages 14-16: the LM's perplexity and OOV rate; the no-LM dev decodings that LM weights are chosen on; the
     # LM and MLS systems on the test set
     *(("lm", split, metric) for split in ("dev", "test") for metric in ("PPL", "OOV")),
