@@ -2,7 +2,7 @@
 # Decoding and scoring helpers for recipes. Source it after utils/log.sh, with the recipe's cmd.sh ($decode_cmd)
 # and path.sh sourced; run from the recipe's output root. They read the recipe's settings
 #   nj (CPU cores), decode_nbest (hypotheses kept per utterance), test_sets ("dev test"), fbank (the target's
-#   feature dir, data/fbank/<target>)
+#   feature dir, data/fbank/<target>), labelled (the phoneme-labelled subset's manifest)
 # and write exp/SYSTEM/decode_* plus results rows in exp/results.tsv (steps/score.sh).
 #   decode_jobs CUTS                      "JOBS THREADS" for decoding a manifest
 #   decode_set SYSTEM CHECKPOINT CUTS NAME REF_FIELD [decode options]
@@ -10,6 +10,8 @@
 #   decode_s2p SYSTEM CHECKPOINT per|wer [decode options]
 #   decode_s2p_p2g SYSTEM S2P_DECODE_SYSTEM P2G_CHECKPOINT [decode_p2g options]
 #   score_per SYSTEM S2P_SYSTEM
+#   decode_jsa SYSTEM                     a JSA run exp/SYSTEM: its S2P (PER), and its S2P -> its P2G (WER/CER)
+#   score_jsa_cache SYSTEM                PER of exp/SYSTEM's JSA sample cache vs the true phonemes (train_unlabelled)
 #   decode_lm SYSTEM GRAPH_DIR IN_DIR_WITH_SET [decode_wfst options, SET replaced too]
 #                                                 WFST decoding of lm_sets, LM weight chosen on dev, test rows
 #   rescore_mls SYSTEM P2G S2P_SYSTEM [mls options]   MLS of exp/SYSTEM_lm's n-best, weight chosen on dev
@@ -78,6 +80,40 @@ score_per() {
   for set in $test_sets; do
     score_dir "$1" "exp/$2/decode_$set" "$set" per
   done
+}
+
+# decode_jsa: the two readings of a JSA run's models without an LM, as stage 12 makes them for exp/jsa
+decode_jsa() {
+  decode_s2p "$1" "exp/$1" per --model-name s2p
+  decode_s2p_p2g "$1" "$1" "exp/$1" --model-name p2g
+}
+
+# score_jsa_cache: the latent phonemes a JSA run ends with, i.e. its chains' last states (the sample cache of
+# exp/SYSTEM/last.pt, phonasr.bin.jsa_cache), scored against the true phonemes of the cached training utterances
+# outside the labelled subset (whose S2P/G2P targets are the truth anyway): the results row SYSTEM train_unlabelled
+# PER, from exp/SYSTEM/cache_train_unlabelled/{hyp,ref}.txt. Where the subset is the whole training set (the quick
+# corpus), nothing is left: the row is then SYSTEM train PER, over every cached utterance.
+score_jsa_cache() {
+  local system=$1 truth=exp/oracle_phonemes/decode_train set dir exclude
+  steps/oracle_decode.sh "$fbank/cuts_train.jsonl.gz" "$truth"
+  for set in train_unlabelled train; do
+    dir=exp/$system/cache_$set
+    if ! stage_done "$dir" cache; then
+      exclude=()
+      [ "$set" = train ] || exclude=(--exclude "$labelled")
+      mkdir -p "$dir"
+      python -m phonasr.bin.jsa_cache "${exclude[@]}" "exp/$system/last.pt" "$dir/hyp.txt" >&2 \
+        || die "cannot read the sample cache of exp/$system/last.pt"
+      awk -F'\t' 'NR == FNR { cached[$1]; next } $1 in cached' "$dir/hyp.txt" "$truth/ref.txt" >"$dir/ref.txt"
+      mark_done "$dir" cache
+    fi
+    if [ -s "$dir/ref.txt" ]; then
+      score_dir "$system" "$dir" "$set" per
+      return 0
+    fi
+    log "exp/$system's sample cache holds no utterance outside the labelled subset $labelled"
+  done
+  die "exp/$system's sample cache holds no utterance of $fbank/cuts_train.jsonl.gz"
 }
 
 # tune_lm SYSTEM KIND: the LM weight of exp/SYSTEM/decode_* (wfst|mls) chosen on dev, the other sets re-ranked at

@@ -132,6 +132,6 @@ def test_recipe_help_and_bad_option():
     help_run = subprocess.run(["bash", str(RECIPE), "--help"], capture_output=True, text=True, timeout=120)
     assert help_run.returncode == 0 and "--stop-stage" in help_run.stdout and "JSA training" in help_run.stdout
     listed = {int(n) for n in re.findall(r"(?:^|  )(\d+) (?=\S)", help_run.stdout.split("Options:")[0], re.M)}
-    assert listed == set(range(19)), f"--help lists stages {sorted(listed)}"
+    assert listed == set(range(20)), f"--help lists stages {sorted(listed)}"
     bad = subprocess.run(["bash", str(RECIPE), "--no-such-option", "1"], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "invalid option --no-such-option" in bad.stderr

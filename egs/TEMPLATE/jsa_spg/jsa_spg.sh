@@ -30,6 +30,7 @@ corpus_dir=""   # a CommonVoice-layout release (default from conf/recipe.conf)
 nj=2            # parallel jobs (CPU cores) for corpus building, features, decoding and side-by-side trainings
 seed=""         # every training's seed and MLS's sampling seed (empty: each conf/*.yaml's own seed, MLS's default);
                 # the corpus and the data stages never read it (utils/run_seeds.sh: the headline rows over seeds)
+controls=false  # stage 19, the controls and ablations: off unless asked, as each costs about a JSA training
 
 # Defaults of the settings conf/recipe.conf may change (see a recipe's recipe.conf for the others: target_lang,
 # pretrained_s2p, pretrain_langs, bpe_size, subset_minutes, g2p, lexicon, decode_nbest, aug_beam, aug_nbest,
@@ -47,6 +48,8 @@ lm_weights="0 0.1 0.2 0.3 0.4 0.5 0.6 0.8 1.0 1.2 1.5 2.0 2.5 3.0"  # the grid e
 mls_samples=10       #   G2P samples per hypothesis of marginal-likelihood scoring
 lm_lexicon=""        #   the human lexicon of the upper-bound row: espeak, or a word<TAB>phonemes file (default:
                      #   the recipe's lexicon when g2p=lexicon, else espeak)
+control_systems="s2p_longer p2g_longer reference_jsa jsa_long jsa_zero_labels"  # stage 19: which controls
+controls_jsa_epochs=4  # control_jsa_long trains this many times exp/jsa's train.max_steps and train.max_epochs
 . ./conf/recipe.conf
 
 help_message="Usage: $0 [options]
@@ -65,6 +68,19 @@ JSA-SPG recipe for '$target_lang'. Stages:
   (every LM weight of 15-16 is chosen on dev and applied to the test sets; the sweeps are in exp/*/lmwt/)
   17 pack the JSA-SPG system into exp/jsa_aug/model (phonasr transcribe reads it)
   18 report: exp/RESULTS.md in the paper's layout, paired significance tests, plots (utils/make_report.sh)
+  19 controls, only with --controls true (each a system control_<name>, rows like those of the system it controls;
+     the updates of exp/jsa are its config's train.max_steps):
+     s2p_longer       the 10-min phoneme FT continued from exp/s2p_ft_phone on the labelled subset for as many
+                      updates as JSA makes, at JSA's optimiser and schedule; PER, and WER through SPG init's P2G
+     p2g_longer       SPG init's P2G and G2P trained on the SPG pairs for as many updates, the same way; WER
+                      from the 10-min FT S2P
+     reference_jsa    JSA with the reference's approximations (length-normalised weights, chains restarted
+                      every batch, weights from train-mode passes, G2P proposals only, new chains from a
+                      proposal), exp/jsa's steps and seed; PER, WER, and the cache PER of it and of exp/jsa
+     jsa_long         JSA for --controls-jsa-epochs times exp/jsa's max_steps and max_epochs, no early stop;
+                      PER, WER, cache PER, TensorBoard curves in exp/control_jsa_long
+     jsa_zero_labels  JSA without any phoneme label: SPG init from the multilingual S2P's decoding of the
+                      training set (data/lang_phone inventory), JSA from that S2P with jsa.labelled null
 Every run ends by logging the wall time of each stage (exp/stage_times.tsv) and printing the results table
 exp/results.tsv (utils/show_results.sh).
 Options:
@@ -75,13 +91,18 @@ outputs under quick/ (default $quick)
   --corpus-dir DIR           CommonVoice-layout corpus (default: $corpus_dir)
   --nj N                     parallel jobs, i.e. the CPU cores to use (default $nj)
   --seed N                   the seed of every training (stages 5-13) and of MLS sampling (16), re-drawing every
-                             random choice after the data (default: each config's own)"
+                             random choice after the data (default: each config's own)
+  --controls <true|false>    run stage 19, the controls: each costs about as much as JSA (default $controls)
+  --control-systems \"A B\"    stage 19's controls, of those listed above (default \"$control_systems\")
+  --controls-jsa-epochs N    control_jsa_long's length in multiples of exp/jsa's (default $controls_jsa_epochs)"
 
 . ./cmd.sh
 . utils/parse_options.sh
 . utils/log.sh
 [ $# -eq 0 ] || die "unexpected arguments: $*"
 [ -z "$seed" ] || [[ $seed =~ ^[0-9]+$ ]] || die "--seed takes a whole number, got '$seed'"
+[[ $controls_jsa_epochs =~ ^[1-9][0-9]*$ ]] \
+  || die "--controls-jsa-epochs takes a whole number >= 1, got '$controls_jsa_epochs'"
 . utils/stages.sh
 . utils/recipe_train.sh
 . utils/recipe_decode.sh
@@ -132,12 +153,22 @@ s2p_init=${pretrained_s2p:-exp/s2p_pretrain/final.pt}
 target_train=data.train=$fbank/cuts_train.jsonl.gz
 target_dev=data.dev=$fbank/cuts_dev.jsonl.gz
 p2g_tokenizers=("input_tokenizer=$phone_lang" "output_tokenizer=$text_lang")
+multi_phone_lang=data/lang_phone  # the multilingual S2P's inventory: the shared IPA phonemes of stage 3
 lm_dir=data/lm_$target_lang
 lda_lm_dir=data/lm_${target_lang}_lda  # the adaptation LM: the same text as language-domain adaptation (stage 13)
 lm_sets=$(printf '%s\n' dev $test_sets | awk '!seen[$0]++' | xargs)  # LM weights are chosen on dev: always decoded
 # Two trainings that do not depend on each other run side by side, each with half the cores: small models
 # use a second thread poorly (four P2G epochs: 1.14x faster with two threads than with one).
 side_by_side=(--background --num-threads "$(( nj / 2 > 1 ? nj / 2 : 1 ))")
+
+# train_jsa EXP [KEY=VALUE...]: JSA (conf/jsa.yaml) of the recipe's lang dirs, manifests and labelled subset into
+# EXP, then the KEY=VALUEs (a later one wins): stage 10, and the JSA controls of stage 19
+train_jsa() {
+  local exp=$1
+  shift
+  train_model jsa "$exp" "tokenizers.phone=$phone_lang" "tokenizers.text=$text_lang" "tokenizers.char=$char_lang" \
+    "jsa.labelled=$labelled" "$target_train" "$target_dev" "$@"
+}
 
 log "recipe $recipe_dir, target '$target_lang', output root $(pwd), stages $stage..$stop_stage," \
   "seed ${seed:-of each config}"
@@ -239,21 +270,13 @@ fi
 
 if run_stage 9; then
   log "Stage 9: SPG init: P2G and G2P trained from scratch on the 10-min S2P's hypotheses of the training set"
-  for set in train dev; do
-    decode_set s2p_ft_phone exp/s2p_ft_phone "$fbank/cuts_$set.jsonl.gz" "$set" phones
-    steps/make_pairs.sh "exp/s2p_ft_phone/decode_$set" "$fbank/cuts_$set.jsonl.gz" "data/pairs/spg_$set.tsv"
-  done
-  spg_pairs=(data.train=data/pairs/spg_train.tsv data.dev=data/pairs/spg_dev.tsv)
-  train_model "${side_by_side[@]}" p2g exp/p2g_init "${p2g_tokenizers[@]}" "${spg_pairs[@]}"
-  train_model "${side_by_side[@]}" g2p exp/g2p_init "input_tokenizer=$char_lang" "output_tokenizer=$phone_lang" \
-    "${spg_pairs[@]}"
-  wait_background
+  make_spg_pairs s2p_ft_phone exp/s2p_ft_phone spg  # data/pairs/spg_{train,dev}.tsv
+  train_p2g_g2p "$phone_lang" spg exp/p2g_init exp/g2p_init
 fi
 
 if run_stage 10; then
   log "Stage 10: JSA training of S2P, P2G and G2P (phonemes as latent variables, G2P proposals)"
-  train_model jsa exp/jsa "tokenizers.phone=$phone_lang" "tokenizers.text=$text_lang" "tokenizers.char=$char_lang" \
-    "jsa.labelled=$labelled" "$target_train" "$target_dev"
+  train_jsa exp/jsa
 fi
 
 if run_stage 11; then
@@ -272,8 +295,7 @@ fi
 if run_stage 12; then
   log "Stage 12: S2P -> P2G decoding without LM: SPG init, JSA-SPG, JSA-SPG + P2G augmentation"
   decode_s2p_p2g spg_init s2p_ft_phone exp/p2g_init
-  decode_s2p jsa exp/jsa per --model-name s2p
-  decode_s2p_p2g jsa jsa exp/jsa --model-name p2g
+  decode_jsa jsa
   decode_s2p_p2g jsa_aug jsa exp/p2g_aug
   score_per spg_init s2p_ft_phone  # the S2P of each system, so the table shows PER beside WER
   score_per jsa_aug jsa
@@ -375,6 +397,64 @@ fi
 if run_stage 18; then
   log "Stage 18: exp/RESULTS.md (the paper's table, significance tests) and its plots in exp/RESULTS_plots/"
   utils/make_report.sh exp
+fi
+
+if [ "$controls" = true ] && run_stage 19; then
+  log "Stage 19: controls and ablations ($control_systems), each a system control_<name>"
+  # What JSA's three models got in stage 10: this many updates, with this optimiser and schedule
+  jsa_steps=$(trained_setting exp/jsa train.max_steps)
+  jsa_epochs=$(trained_setting exp/jsa train.max_epochs)
+  [ "$jsa_steps" -gt 0 ] || die "exp/jsa ran without train.max_steps: the controls match its updates, so set one"
+  # (an epoch makes at least one update, so the step limit ends these trainings)
+  as_long_as_jsa=("train.max_steps=$jsa_steps" "train.max_epochs=$jsa_steps" train.early_stop_patience=0
+                  "optim=$(trained_setting exp/jsa optim)" "schedule=$(trained_setting exp/jsa schedule)")
+  for control in $control_systems; do
+    system=control_$control
+    case $control in
+      s2p_longer)
+        log "$system: exp/s2p_ft_phone fine-tuned $jsa_steps more updates on the labelled subset, without JSA"
+        train_model s2p_ft_phone "exp/$system" "tokenizer_dir=$phone_lang" "data.train=$labelled" "$target_dev" \
+          init.checkpoint=exp/s2p_ft_phone/final.pt "${as_long_as_jsa[@]}"
+        decode_s2p "$system" "exp/$system" per
+        decode_s2p_p2g "$system" "$system" exp/p2g_init
+        ;;
+      p2g_longer)
+        log "$system: SPG init's P2G and G2P trained $jsa_steps more updates on the SPG pairs, without JSA"
+        train_p2g_g2p --init exp/p2g_init/final.pt exp/g2p_init/final.pt "$phone_lang" spg "exp/$system" \
+          "exp/${system}_g2p" "${as_long_as_jsa[@]}"
+        decode_s2p_p2g "$system" s2p_ft_phone "exp/$system"
+        score_per "$system" s2p_ft_phone
+        ;;
+      reference_jsa)
+        log "$system: JSA with the reference's approximations, exp/jsa's steps and seed"
+        train_jsa "exp/$system" jsa.weights=length_normalised jsa.cache=restart jsa.score_mode=train \
+          jsa.proposal_s2p_weight=0 jsa.new_chain_start=proposal "train.max_steps=$jsa_steps" \
+          "seed=$(trained_setting exp/jsa seed)"
+        decode_jsa "$system"
+        score_jsa_cache "$system"
+        score_jsa_cache jsa
+        ;;
+      jsa_long)
+        log "$system: JSA $controls_jsa_epochs times as long as exp/jsa, no early stop"
+        train_jsa "exp/$system" "train.max_steps=$(( jsa_steps * controls_jsa_epochs ))" \
+          "train.max_epochs=$(( jsa_epochs * controls_jsa_epochs ))" train.early_stop_patience=0
+        decode_jsa "$system"
+        score_jsa_cache "$system"
+        ;;
+      jsa_zero_labels)
+        log "$system: SPG init from the multilingual S2P $s2p_init's pseudo-labels, then JSA without phoneme labels"
+        make_spg_pairs "${system}_init" "$s2p_init" zero_labels  # data/pairs/zero_labels_{train,dev}.tsv
+        train_p2g_g2p "$multi_phone_lang" zero_labels "exp/${system}_p2g_init" "exp/${system}_g2p_init"
+        train_jsa "exp/$system" "tokenizers.phone=$multi_phone_lang" "init.s2p=$s2p_init" \
+          "init.p2g=exp/${system}_p2g_init/final.pt" "init.g2p=exp/${system}_g2p_init/final.pt" jsa.labelled=null \
+          jsa.labelled_weight=1
+        decode_jsa "$system"
+        score_jsa_cache "$system"
+        ;;
+      *) die "unknown control '$control' in --control-systems (known: s2p_longer p2g_longer reference_jsa" \
+           "jsa_long jsa_zero_labels)" ;;
+    esac
+  done
 fi
 
 mkdir -p exp
