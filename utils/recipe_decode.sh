@@ -140,8 +140,8 @@ decode_lm() {
     # a job per 50 utterances, at most --nj: a job's start (~4 s) outweighs decoding a few utterances
     jobs=$(( ($(wc -l <"$in/ref.txt") + 49) / 50 ))
     jobs=$(( jobs < 1 ? 1 : (jobs > nj ? nj : jobs) ))
-    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$jobs" --nbest "$lm_nbest" "${@//SET/$set}" "$in" "$graph" \
-      "exp/$system/decode_$set"
+    steps/decode_wfst.sh --cmd "$decode_cmd" --nj "$jobs" --nbest "$lm_nbest" --beam "$lm_beam" \
+      --lattice-beam "$lm_lattice_beam" "${@//SET/$set}" "$in" "$graph" "exp/$system/decode_$set"
   done
   tune_lm "$system" wfst
 }
