@@ -41,13 +41,13 @@ def p2g_setup(tmp_path_factory) -> Dict:
     root = tmp_path_factory.mktemp("p2g")
     texts = [t for t, _ in SENTENCES]
     phones = PhonemeTokenizer.from_units(sorted({u for _, p in SENTENCES for u in p.split()}))
-    dirs = {"phone": root / "lang_phone", "bpe": root / "lang_bpe", "char": root / "lang_char"}
+    dirs = {"phone": root / "lang_phone", "text": root / "lang_bpe", "char": root / "lang_char"}
     save_tokenizer(phones, dirs["phone"])
     save_tokenizer(CharTokenizer.from_texts(texts), dirs["char"])
-    save_tokenizer(BpeTokenizer.train(texts, 20, dirs["bpe"]), dirs["bpe"])
+    save_tokenizer(BpeTokenizer.train(texts, 20, dirs["text"]), dirs["text"])
 
     torch.manual_seed(0)
-    p2g = _save_token_model(root, "p2g", dirs["phone"], dirs["bpe"])
+    p2g = _save_token_model(root, "p2g", dirs["phone"], dirs["text"])
     g2p = _save_token_model(root, "g2p", dirs["char"], dirs["phone"])
     s2p_cfg = {"type": "conformer", "preset": "tiny"}
     s2p = root / "s2p.pt"
