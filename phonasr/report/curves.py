@@ -16,7 +16,7 @@ Curve = Tuple[List[int], List[float]]  # steps, values
 JSA_PANELS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("MIS acceptance rate", ("train/accept_rate",)),
     ("cache PER vs truth (%)", ("train/cache_per", "train/cache_per_unlabelled")),
-    ("dev error rate (%)", ("dev/wer", "dev/per")),
+    ("dev error rate (%)", ("dev/wer", "dev/cer", "dev/per")),
 )
 
 
