@@ -387,8 +387,13 @@ fi
 if run_stage 17; then
   log "Stage 17: pack JSA-SPG + P2G augmentation (JSA S2P and G2P, augmented P2G) into exp/jsa_aug/model"
   graph_opts=()  # the lexicon-free phone-level graph of stages 14-15, for `phonasr transcribe --decoder lm`
-  if [ -f exp/graph_phone_g2p/HLG.fst ] && [ -f exp/jsa_phone_g2p_lm/lmwt/weight.txt ]; then
-    graph_opts=(--graph exp/graph_phone_g2p --lm-weight-file exp/jsa_phone_g2p_lm/lmwt/weight.txt)
+  weight_file=exp/jsa_phone_g2p_lm/lmwt/weight.txt
+  if [ -f exp/graph_phone_g2p/HLG.fst ] && [ -f "$weight_file" ]; then
+    if awk '{ exit !($1 > 0) }' "$weight_file"; then
+      graph_opts=(--graph exp/graph_phone_g2p --lm-weight-file "$weight_file")
+    else  # a search needs λ > 0: re-ranking at 0 (the LM's costs ignored) won on dev, so the LM does not help
+      log "jsa_phone_g2p_lm chose LM weight 0 on dev: the model is packed without the LM graph"
+    fi
   fi
   steps/pack_model.sh --language "$target_lang" --g2p exp/jsa/final.pt:g2p "${graph_opts[@]}" \
     --fbank-config "$fbank/fbank_train.config.yaml" --results exp/results.tsv --results-systems jsa_aug,jsa \
