@@ -60,6 +60,6 @@ def finished_run(tmp_path) -> Tuple[Path, Path]:
     monitor = TrainingMonitor(exp / "jsa")  # what the JSA trainer writes; no cache_per_unlabelled on purpose
     for step in (10, 20, 30):
         monitor.record("train", step, {"accept_rate": 0.2 - step / 1000, "cache_per": 20 + step / 10})
-    monitor.record("dev", 20, {"wer": 90.0, "per": 5.0, "error_rate": 90.0})
+    monitor.record("dev", 20, {"wer": 90.0, "cer": 12.0, "per": 5.0, "error_rate": 90.0})
     monitor.close()
     return tmp_path, exp
