@@ -95,15 +95,15 @@ def plan_language(cfg: SynthConfig, lang_cfg: LanguageConfig) -> tuple[list[Plan
     order = ("test", "dev", "train") if limit is None else ("train", "test", "dev")
     for split in order:
         target = lang_cfg.minutes * 60 * fractions[split]
-        if limit is not None and split != "train":
-            seen = training_vocabulary(clips, lang)
-            pool = (s for s in pool if unseen_words(s, lang, seen) <= limit)
         split_clips = _fill_split(split, target, speakers[split], pool, rng, cfg, len(clips), lang)
         got = sum(c.estimated_seconds() for c in split_clips)
         if got < 0.9 * target:
             logger.warning("%s %s: text sources ran out: ~%.1f of %.1f minutes planned", lang, split, got / 60,
                            target / 60)
         clips += split_clips
+        if split == "train" and limit is not None:  # train is done: filter the rest of the pool once, by its words
+            seen = training_vocabulary(clips, lang)
+            pool = (s for s in pool if unseen_words(s, lang, seen) <= limit)
     if not lang_cfg.other_domain_text:
         return clips, []
     n_test, n_text = cfg.other_domain_test_sentences, cfg.other_domain_sentences
