@@ -4,6 +4,12 @@ S2P and G2P log-posteriors depend only on the utterance (x and y), so they are c
 each candidate row just indexes them; only P2G reads h and runs once on all candidate rows together. Each of the
 three CTC losses is one call over all B*(K+1) rows, never a Python loop.
 
+Rows repeat: a peaky G2P proposes the same h again and again (a chain's cache, its proposals, MLS's K samples per
+hypothesis), and hypotheses that differ only in spelling propose the same h for the same speech. So each distinct
+(utterance, h) row is scored once and copied to its repeats, and the P2G, the costly part, runs once per distinct
+h, in chunks of inputs of similar length.
+The scores are those of the rows scored one by one (tests/jsa/test_likelihoods.py).
+
 Which network the chain targets (``jsa.score_mode``). The MIS leaves p(h|x,y) ∝ p(h|x) p(y|h) invariant only if
 every weight w(h) = p(h|x) p(y|h) / q(h|y) of a step is computed by one and the same model, and the proposals are
 drawn from that same q. Dropout breaks this when the networks score in training mode:
@@ -31,7 +37,7 @@ drawn from that same q. Dropout breaks this when the networks score in training 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -42,6 +48,7 @@ from phonasr.ctc import ctc_loss
 from phonasr.jsa.sampler import LogLikelihoods
 
 SCORE_MODES = ("eval", "train", "no_dropout")
+P2G_CHUNK = 512  # distinct P2G inputs per forward pass
 
 
 def bare(model: torch.nn.Module) -> torch.nn.Module:
@@ -98,6 +105,12 @@ class CtcLikelihoods:
 
     @torch.no_grad()
     def __call__(self, utts: List[int], candidates: List[List[int]]) -> LogLikelihoods:
+        distinct, repeat_of = _distinct_rows(utts, candidates)
+        scored = self._score([u for u, _ in distinct], [list(h) for _, h in distinct])
+        copies = torch.tensor(repeat_of, dtype=torch.long)
+        return LogLikelihoods(s2p=scored.s2p[copies], p2g=scored.p2g[copies], g2p=scored.g2p[copies])
+
+    def _score(self, utts: List[int], candidates: List[List[int]]) -> LogLikelihoods:
         device = self.s2p_log_probs.device
         index = torch.tensor(utts, dtype=torch.long, device=device)
         s2p = -ctc_loss(self.s2p_log_probs[index].float(), self.s2p_lens[index], candidates, backend=self.backend)
@@ -110,13 +123,33 @@ class CtcLikelihoods:
         return LogLikelihoods(s2p=s2p.cpu(), p2g=p2g.cpu(), g2p=g2p.cpu())
 
     def _p2g(self, utts: List[int], candidates: List[List[int]], device: torch.device) -> torch.Tensor:
-        """log p(y|h) per row; rows with an empty h (nothing for the P2G to read) or failing the margin are -inf."""
+        """log p(y|h) per row; rows with an empty h (nothing for the P2G to read) or failing the margin are -inf.
+
+        The P2G reads each distinct h once, its output shared by the rows of every utterance that proposed it, in
+        chunks of similar length: one batch padded to the longest of thousands of inputs (MLS) spent most of its
+        time on padding (bench/bench_mls.py)."""
         out = torch.full((len(utts),), float("-inf"), device=device)
         rows = [n for n, (u, h) in enumerate(zip(utts, candidates))
                 if h and not violates_margin(len(h), len(self.graphemes[u]), self.length_margin)]
-        if rows:
+        inputs: Dict[Tuple[int, ...], List[int]] = {}
+        for n in rows:
+            inputs.setdefault(tuple(candidates[n]), []).append(n)
+        by_length = sorted(inputs, key=len)
+        for start in range(0, len(by_length), P2G_CHUNK):
+            chunk = by_length[start:start + P2G_CHUNK]
             with inference(self.p2g):
-                log_probs, out_lens = self.p2g(*pad_ids([candidates[n] for n in rows], device))
-            nll = ctc_loss(log_probs.float(), out_lens, [self.graphemes[utts[n]] for n in rows], backend=self.backend)
-            out[torch.tensor(rows, device=device)] = -nll
+                log_probs, out_lens = self.p2g(*pad_ids([list(h) for h in chunk], device))
+            pairs = [(position, n) for position, h in enumerate(chunk) for n in inputs[h]]
+            pick = torch.tensor([position for position, _ in pairs], dtype=torch.long, device=device)
+            nll = ctc_loss(log_probs[pick].float(), out_lens[pick], [self.graphemes[utts[n]] for _, n in pairs],
+                           backend=self.backend)
+            out[torch.tensor([n for _, n in pairs], device=device)] = -nll
         return out
+
+
+def _distinct_rows(utts: Sequence[int], candidates: Sequence[Sequence[int]]
+                   ) -> Tuple[List[Tuple[int, Tuple[int, ...]]], List[int]]:
+    """The distinct (utterance, h) rows in first-seen order, and for every input row the index of its distinct row."""
+    first: Dict[Tuple[int, Tuple[int, ...]], int] = {}
+    repeat_of = [first.setdefault((u, tuple(h)), len(first)) for u, h in zip(utts, candidates)]
+    return list(first), repeat_of

@@ -80,3 +80,21 @@ def test_margin_and_empty_rows_are_impossible(setup):
     for n in (0, 3):
         assert float(out.p2g[n]) == pytest.approx(p2g_row(p2g, cands[n], GRAPHEMES[utts[n]]), rel=1e-5)
     assert torch.isfinite(out.s2p).all()
+
+
+def test_repeated_rows_are_scored_once_and_equal_their_single_scores(setup):
+    """A peaky proposal repeats h; each distinct (utterance, h) is scored once, the P2G reads each distinct h once
+    (also when two utterances propose it), and every repeat gets the score of that row scored alone."""
+    s2p, g2p, p2g = setup
+    score = CtcLikelihoods(s2p, g2p, p2g, GRAPHEMES, CHAR_LENS, ctc_backend="torch")
+    p2g_batches: List[int] = []
+    p2g.register_forward_hook(lambda module, args, out: p2g_batches.append(out[0].size(0)))
+    utts = [0, 1, 0, 0, 1, 1]
+    cands = [[1, 2, 3], [1, 2, 3], [4, 5], [1, 2, 3], [1, 2, 3], [2]]
+    out = score(utts, cands)
+    assert p2g_batches == [3]   # [1 2 3], [4 5], [2]: one forward, three inputs
+    for n, (u, h) in enumerate(zip(utts, cands)):
+        assert float(out.s2p[n]) == pytest.approx(one_row(s2p, u, h), rel=1e-5)
+        assert float(out.g2p[n]) == pytest.approx(one_row(g2p, u, h), rel=1e-5)
+        assert float(out.p2g[n]) == pytest.approx(p2g_row(p2g, h, GRAPHEMES[u]), rel=1e-5)
+    assert float(out.s2p[0]) == float(out.s2p[3]) and float(out.p2g[1]) == float(out.p2g[4])
