@@ -4,8 +4,9 @@
 # A recipe's YAMLs hold models, optimisers and schedules only; the facts of one run (language, lang dirs,
 # manifests, checkpoints of earlier stages) come from the recipe as KEY=VALUE overrides, so they have one source.
 #   config_sets VAR NAME [KEY=VALUE...]
-#       fill the array VAR with "--set KEY=VALUE" pairs for conf/NAME.yaml: first what the overlay $overlay (a
-#       YAML of per-config differences, e.g. conf/quick.yaml; empty: none) gives NAME, then the KEY=VALUEs
+#       fill the array VAR with "--set KEY=VALUE" pairs for conf/NAME.yaml: first what the overlays in $overlay (YAMLs
+#       of per-config differences, e.g. conf/quick.yaml, in order, a later one winning; empty: none) give NAME,
+#       then the KEY=VALUEs
 #   train_model [--background] [--num-threads N] NAME EXP [KEY=VALUE...]
 #       steps/train.sh on conf/NAME.yaml into EXP with those overrides, and seed=$seed last when the recipe's
 #       --seed is set (empty: the YAML's own seed), so one option re-draws every training's random choices;
@@ -26,15 +27,15 @@
 
 config_sets() {
   local -n _sets=$1
-  local name=$2 lines line
+  local name=$2 lines line file
   shift 2
   _sets=()
-  if [ -n "${overlay:-}" ]; then
-    lines=$(python utils/overlay_sets.py "$overlay" "$name") || die "cannot read the config overlay $overlay"
+  for file in ${overlay:-}; do
+    lines=$(python utils/overlay_sets.py "$file" "$name") || die "cannot read the config overlay $file"
     while IFS= read -r line; do
       [ -z "$line" ] || _sets+=(--set "$line")
     done <<<"$lines"
-  fi
+  done
   for line in "$@"; do
     _sets+=(--set "$line")
   done

@@ -20,7 +20,7 @@ from phonasr.models import CtcModel
 
 logger = logging.getLogger(__name__)
 
-SUBSAMPLING = 4  # encoder frames per fbank frame: phonasr.models.conformer.subsampled_lengths
+SUBSAMPLING = 4  # fbank frames per encoder frame: phonasr.models.conformer.subsampled_lengths
 
 
 def num_layers(model: CtcModel) -> int:
@@ -59,11 +59,13 @@ def encoder_layers(model: CtcModel, feats: torch.Tensor, lengths: torch.Tensor,
     return {n: captured[n] for n in layers}, out_lens
 
 
-def extract_layers(checkpoint: str, cuts_path: str, layers: Sequence[int], *, device: torch.device,
-                   model_name: Optional[str] = None, max_frames: int = 40000,
+def extract_layers(checkpoint: str, cuts_path: str, layers: Optional[Sequence[int]] = None, *,
+                   device: torch.device, model_name: Optional[str] = None, max_frames: int = 40000,
                    fbank_backend: Optional[str] = None) -> Tuple[Dict[int, Dict[str, torch.Tensor]], AcousticModel]:
-    """``{layer: {cut_id: float16 (T', D)}}`` of every cut of ``cuts_path`` through the encoder of ``checkpoint``."""
+    """``{layer: {cut_id: float16 (T', D)}}`` of every cut of ``cuts_path`` through the encoder of ``checkpoint``;
+    ``layers`` None: all of them."""
     am = load_acoustic_model(checkpoint, model_name, None, device)
+    layers = list(range(num_layers(am.model) + 1)) if layers is None else list(layers)
     check_layers(am.model, layers, f"{checkpoint}")
     features = CutFeatures(fbank_backend)
     cuts = list(CutSet.from_file(cuts_path))

@@ -38,6 +38,19 @@ echo "no overlay: ${plain[*]}"
         "unnamed: 0", "no overlay: --set k=v"]
 
 
+def test_overlays_apply_in_order(tmp_path, run_cmd):
+    """A recipe that shares another's variant (egs/mini_units: egs/mini_pl's quick.yaml) adds its own after it."""
+    (tmp_path / "shared.yaml").write_text("ft:\n  optim: {lr: 2.0e-3}\n")
+    (tmp_path / "own.yaml").write_text("ft:\n  optim: {lr: 1.0e-3}\n  train: {max_steps: 4}\n")
+    out = run_helpers(tmp_path, run_cmd, """
+overlay="shared.yaml own.yaml"
+config_sets sets ft
+echo "${sets[*]}"
+""")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "--set optim.lr=0.002 --set optim.lr=0.001 --set train.max_steps=4"
+
+
 def test_a_broken_overlay_stops_the_recipe(tmp_path, run_cmd):
     (tmp_path / "overlay.yaml").write_text("ft: [not, a, mapping]\n")
     out = run_helpers(tmp_path, run_cmd, "overlay=overlay.yaml\nconfig_sets sets ft\necho unreachable")
