@@ -32,6 +32,7 @@ TASKS = {
     "ctc": "phonasr.train.ctc_task:CtcTask",
     "jsa": "phonasr.jsa.task:JsaTask",
     "token_ctc": "phonasr.train.token_task:TokenCtcTask",
+    "frame_ce": "phonasr.units.frame_task:FrameCeTask",
 }
 
 
