@@ -33,6 +33,7 @@ TASKS = {
     "jsa": "phonasr.jsa.task:JsaTask",
     "token_ctc": "phonasr.train.token_task:TokenCtcTask",
     "unit_lm": "phonasr.units.lm_task:UnitLmTask",
+    "frame_ce": "phonasr.units.frame_task:FrameCeTask",
 }
 
 
