@@ -12,7 +12,7 @@ import dataclasses
 import importlib.util
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Sequence
 
 import pytest
 import torch
@@ -29,18 +29,33 @@ from phonasr.train.schedule import build_schedule
 from phonasr.train.settings import parse_section
 from phonasr.train.token_task import PairDataSettings
 from phonasr.train.trainer import TrainSettings
+from phonasr.units.frame_task import FrameCeSettings
+from phonasr.units.lm_task import EMBEDDINGS, UnitDataSettings
 from phonasr.utils.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPES = ("mini_pl", "commonvoice_pl", "commonvoice_id", "cv_lang10")
-# Overlays are what a recipe's *.conf names with overlay=conf/NAME.yaml; every other YAML is a config.
-OVERLAYS = sorted({c.parent / m for c in ROOT.glob("egs/*/conf/*.conf")
-                   for m in re.findall(r"^overlay=conf/(\S+)", c.read_text(), re.M)})
+RECIPES = ("mini_pl", "mini_units", "commonvoice_pl", "commonvoice_id", "cv_lang10")
+
+
+def _overlay_lists() -> Dict[Path, List[Path]]:
+    """Per recipe conf dir, the overlays its *.conf names (overlay="conf/A.yaml conf/B.yaml"), applied in order."""
+    lists: Dict[Path, List[Path]] = {}
+    for c in ROOT.glob("egs/*/conf/*.conf"):
+        for quoted, bare in re.findall(r'^overlay=(?:"([^"]*)"|(\S*))', c.read_text(), re.M):
+            lists[c.parent] = [c.parent / n.split("/", 1)[1] for n in (quoted or bare).split()]
+    return lists
+
+
+RECIPE_OVERLAYS = _overlay_lists()
+# Overlays are what a recipe's *.conf names; every other YAML is a config. An overlay linked from another recipe
+# (egs/mini_units shares egs/mini_pl's quick.yaml) is checked in its own recipe.
+OVERLAYS = sorted({o for overlays in RECIPE_OVERLAYS.values() for o in overlays})
+OWN_OVERLAYS = [o for o in OVERLAYS if not o.is_symlink()]
 CONFIGS = sorted(set(ROOT.glob("egs/*/conf/*.yaml")) - set(OVERLAYS))
 TOKEN_CONFIGS = ["p2g", "g2p", "p2g_aug", "p2g_lda"]
 # The facts of a run, which the pipeline passes by --set and no YAML holds: placeholders stand in for them.
 FACTS = ("tokenizer_dir", "input_tokenizer", "output_tokenizer", "tokenizers.phone", "tokenizers.text",
-         "tokenizers.char", "jsa.labelled", "data.train", "data.dev")
+         "tokenizers.char", "jsa.labelled", "data.train", "data.dev", "data.frame_labels", "centroids")
 # What the repository's hook greps for in egs/*/conf/*.yaml: a language code, a lang dir, a manifest path.
 LANGUAGE_FACT = re.compile(r"lang_[a-z]+_[a-z]{2}\b|/(pl|id)/|_(pl|id)\b")
 
@@ -55,6 +70,8 @@ TASK_KEYS = {
     "token_ctc": {"input_tokenizer", "output_tokenizer", "model_name", "model", "length_margin", "ctc_backend",
                   "dev_metric", "init"},
     "jsa": {"tokenizers", "init", "jsa"},
+    "frame_ce": {f.name for f in dataclasses.fields(CtcSettings)} | {"mask"},
+    "unit_lm": {"model", "embeddings", "centroids"},
 }
 
 
@@ -62,9 +79,9 @@ def _name(path: Path) -> str:
     return str(path.relative_to(ROOT / "egs"))
 
 
-def load(path: Path, overlay: Optional[Path] = None, facts: bool = True) -> dict:
-    """conf/NAME.yaml as a recipe run reads it: with the overlay's keys for NAME, and placeholders for the facts."""
-    lines = overlay_sets.overlay_overrides(overlay, path.stem) if overlay else []
+def load(path: Path, overlays: Sequence[Path] = (), facts: bool = True) -> dict:
+    """conf/NAME.yaml as a recipe run reads it: with the overlays' keys for NAME, and placeholders for the facts."""
+    lines = [line for overlay in overlays for line in overlay_sets.overlay_overrides(overlay, path.stem)]
     cfg = load_config(path, lines)
     for fact in FACTS if facts else ():
         *sections, key = fact.split(".")
@@ -78,21 +95,24 @@ def load(path: Path, overlay: Optional[Path] = None, facts: bool = True) -> dict
 
 def conf(repo_root, name: str, overlay: str = "") -> dict:
     conf_dir = repo_root / "egs" / "mini_pl" / "conf"
-    return load(conf_dir / f"{name}.yaml", conf_dir / overlay if overlay else None)
+    return load(conf_dir / f"{name}.yaml", [conf_dir / overlay] if overlay else [])
 
 
-# (config, overlay) pairs: each config alone, and with each overlay of its recipe
-VARIANTS = [(c, None) for c in CONFIGS] + [(c, o) for o in OVERLAYS for c in CONFIGS if c.parent == o.parent]
+# (config, overlays) pairs: each config alone, and with its recipe's overlays
+VARIANTS = [(c, []) for c in CONFIGS] + [(c, RECIPE_OVERLAYS[c.parent]) for c in CONFIGS if c.parent in RECIPE_OVERLAYS]
 
 
 def _variant_name(variant) -> str:
-    path, overlay = variant
-    return _name(path) + (f"+{overlay.name}" if overlay else "")
+    path, overlays = variant
+    return _name(path) + "".join(f"+{overlay.name}" for overlay in overlays)
 
 
 def test_every_recipe_is_covered():
     assert {p.parent.parent.name for p in CONFIGS} == set(RECIPES)
-    assert OVERLAYS == [ROOT / "egs/mini_pl/conf/quick.yaml"]
+    assert RECIPE_OVERLAYS == {
+        ROOT / "egs/mini_pl/conf": [ROOT / "egs/mini_pl/conf/quick.yaml"],
+        ROOT / "egs/mini_units/conf": [ROOT / "egs/mini_units/conf/quick_shared.yaml",
+                                       ROOT / "egs/mini_units/conf/quick_units.yaml"]}
 
 
 @pytest.mark.parametrize("path", sorted(ROOT.glob("egs/*/conf/*.yaml")), ids=_name)
@@ -110,7 +130,7 @@ def test_no_yaml_names_a_language_a_lang_dir_or_a_manifest(path):
             assert node.get(key) is None, f"{_name(path)}: {fact} is the pipeline's to pass, not the config's"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=_name)
+@pytest.mark.parametrize("overlay", OWN_OVERLAYS, ids=_name)
 def test_overlays_hold_only_keys_that_differ_and_no_facts(overlay):
     import yaml
 
@@ -139,8 +159,8 @@ def _model_names(cfg: Dict[str, Any]) -> List[str]:
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=_variant_name)
 def test_config_parses_with_the_workers_classes(variant):
-    path, overlay = variant
-    cfg = load(path, overlay)
+    path, overlays = variant
+    cfg = load(path, overlays)
     if path.stem.startswith("synth"):  # the corpus synthesiser's config, not a training one
         parse_synth_config(cfg)
         return
@@ -158,6 +178,11 @@ def test_config_parses_with_the_workers_classes(variant):
     elif task == "token_ctc":
         assert isinstance(model_config(cfg["model"]), TransformerConfig)
         parse_section(PairDataSettings, cfg.get("data"), "data")
+    elif task == "frame_ce":
+        FrameCeSettings.from_config(cfg)
+    elif task == "unit_lm":
+        parse_section(UnitDataSettings, cfg.get("data"), "data")
+        assert cfg["embeddings"] in EMBEDDINGS
     else:
         parse_section(JsaSettings, cfg.get("jsa"), "jsa")
         feature_data_settings(cfg.get("data"))
@@ -171,16 +196,16 @@ def _pretraining_config(path: Path) -> Path:
     return own if own.is_file() else ROOT / "egs" / "cv_lang10" / "conf" / "s2p_pretrain.yaml"
 
 
-FINE_TUNING = [v for v in VARIANTS if re.match(r"s2p_ft_", v[0].stem)]
+FINE_TUNING = [v for v in VARIANTS if re.match(r"s2p_ft_|frame_ce", v[0].stem)]
 
 
 @pytest.mark.parametrize("variant", FINE_TUNING, ids=_variant_name)
 def test_fine_tuning_configs_match_the_architecture_they_load(variant):
-    path, overlay = variant
-    cfg = load(path, overlay)
+    path, overlays = variant
+    cfg = load(path, overlays)
     assert CtcSettings.from_config(cfg).init.remap_output
     pretraining = _pretraining_config(path)
-    pretrain = load(pretraining, overlay if pretraining.parent == path.parent else None)
+    pretrain = load(pretraining, overlays if pretraining.parent == path.parent else [])
     assert isinstance(model_config(cfg["model"]), ConformerConfig)
     assert architecture(cfg["model"]) == architecture(pretrain["model"]), \
         f"{_variant_name(variant)} would not load {_name(pretraining)}'s weights"
@@ -189,10 +214,10 @@ def test_fine_tuning_configs_match_the_architecture_they_load(variant):
 @pytest.mark.parametrize("recipe", ["mini_pl", "commonvoice_pl", "commonvoice_id"])
 def test_p2g_fine_tuning_configs_keep_the_spg_init_architecture(repo_root, recipe):
     conf_dir = repo_root / "egs" / recipe / "conf"
-    for overlay in [None, *(o for o in OVERLAYS if o.parent == conf_dir)]:
-        p2g = load(conf_dir / "p2g.yaml", overlay)
+    for overlays in [[], RECIPE_OVERLAYS.get(conf_dir, [])]:
+        p2g = load(conf_dir / "p2g.yaml", overlays)
         for name in ("p2g_aug", "p2g_lda"):
-            assert architecture(load(conf_dir / f"{name}.yaml", overlay)["model"]) == architecture(p2g["model"])
+            assert architecture(load(conf_dir / f"{name}.yaml", overlays)["model"]) == architecture(p2g["model"])
 
 
 @pytest.mark.parametrize("overlay", ["", "quick.yaml"])

@@ -1,0 +1,1 @@
+../TEMPLATE/jsa_spg/jsa_spg.sh
