@@ -121,9 +121,9 @@ def nearest(features: torch.Tensor, centroids: torch.Tensor,
     for start in range(0, features.size(0), batch_frames):
         x = features[start:start + batch_frames].to(device=device, dtype=torch.float32)
         d = (x.pow(2).sum(1, keepdim=True) - 2 * x @ c.T + c_norms).clamp_(min=0)
-        best, index = d.min(dim=1)
+        index = d.argmin(dim=1)  # argmin, not min(dim): only argmin promises the first index on ties
         ids.append(index)
-        dists.append(best)
+        dists.append(d.gather(1, index[:, None]).squeeze(1))
     if not ids:
         return torch.zeros(0, dtype=torch.long, device=device), torch.zeros(0, device=device)
     return torch.cat(ids), torch.cat(dists)
@@ -136,7 +136,7 @@ def assign(features: torch.Tensor, centroids: torch.Tensor, batch_frames: int = 
 
 def deduplicate(units: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Runs of a repeated unit collapsed to one (what a unit LM reads) and the run lengths, which map the runs
-    back to frames (``units.repeat_interleave(lengths)`` restores the frame sequence)."""
+    back to frames (``runs.repeat_interleave(lengths)`` restores the frame sequence)."""
     return torch.unique_consecutive(units, return_counts=True)
 
 
