@@ -173,7 +173,7 @@ if run_stage 10; then
   for encoder in $unit_encoders; do
     make_units "$encoder" "$unit_layer" "$fbank/cuts_train.jsonl.gz" "$fbank/cuts_dev.jsonl.gz" \
       "$fbank/cuts_$abx_set.jsonl.gz"
-    steps/unit_quality.sh "$(unit_dir "$encoder" "$unit_layer")/units_$abx_set.pt" \
+    steps/unit_quality.sh --lang-dir "$phone_lang" "$(unit_dir "$encoder" "$unit_layer")/units_$abx_set.pt" \
       "$labels/$abx_set/frame_labels.pt" "exp/units/$encoder/purity_$abx_set"
   done
 fi
