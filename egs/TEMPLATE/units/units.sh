@@ -90,6 +90,7 @@ if [ -n "$dir" ] && [ "$dir" != . ]; then
   cd "$dir"
 fi
 
+[ -n "$corpus_dir" ] || corpus_dir=corpus
 phone_lang=data/lang_phone_$target_lang
 text_lang=data/lang_${text_units}_$target_lang
 [ "$text_units" = bpe ] && text_lang=data/lang_bpe${bpe_size}_$target_lang
@@ -188,9 +189,9 @@ if run_stage 11; then
     make_units "$encoder" "$unit_layer" "$spot/fbank/cuts_spot_the_word.jsonl.gz"
     for init in random centroids; do
       lm=exp/unit_lm_${encoder}_$init
-      lm_sets=("embeddings=$init" "data.train=$from/units_train.pt" "data.dev=$from/units_dev.pt")
-      [ "$init" = random ] || lm_sets+=("centroids=$from/kmeans.pt")
-      train_model unit_lm "$lm" "${lm_sets[@]}"
+      # both read the k-means file: its width is the embeddings' (one architecture for the comparison)
+      train_model unit_lm "$lm" "embeddings=$init" "centroids=$from/kmeans.pt" "data.train=$from/units_train.pt" \
+        "data.dev=$from/units_dev.pt"
       steps/spot_the_word.sh "$lm" "$from/units_spot_the_word.pt" "$spot/pairs.tsv" "$lm/spot_the_word"
     done
   done
