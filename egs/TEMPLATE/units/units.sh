@@ -120,23 +120,27 @@ make_units() {
     --dedup "$dedup_units" --num-threads "$nj" "$(checkpoint_of "$encoder")" "$fbank/cuts_train.jsonl.gz" \
     "$(unit_dir "$encoder" "$layer")" "$@"
 }
-# token_asr NAME ENCODER LAYER: the discrete-token ASR on ENCODER's units of LAYER, its test decodings and scores
-token_asr() {
-  local name=$1 encoder=$2 layer=$3 set lang
-  local from
-  from=$(unit_dir "$encoder" "$layer")
-  lang=data/lang_units_${encoder}_l$layer
+# token_pairs NAME ENCODER LAYER: the discrete-token ASR's training pairs from ENCODER's units of LAYER
+token_pairs() {
+  local name=$1 encoder=$2 layer=$3 set
   for set in train dev; do
-    steps/make_unit_pairs.sh --dedup "$dedup_units" --lang-dir "$lang" "$from/units_$set.pt" \
-      "$fbank/cuts_$set.jsonl.gz" "data/unit_pairs/${name}_$set.tsv"
+    steps/make_unit_pairs.sh --dedup "$dedup_units" --lang-dir "data/lang_units_${encoder}_l$layer" \
+      "$(unit_dir "$encoder" "$layer")/units_$set.pt" "$fbank/cuts_$set.jsonl.gz" "data/unit_pairs/${name}_$set.tsv"
   done
-  train_model token_asr "exp/$name" "input_tokenizer=$lang" "output_tokenizer=$text_lang" \
-    "data.train=data/unit_pairs/${name}_train.tsv" "data.dev=data/unit_pairs/${name}_dev.tsv"
-  for set in $abx_set; do
-    steps/decode_units.sh --dedup "$dedup_units" "exp/$name" "$from/units_$set.pt" "$fbank/cuts_$set.jsonl.gz" \
-      "exp/$name/decode_$set"
-    score_dir "$name" "exp/$name/decode_$set" "$set" wer cer
-  done
+}
+# train_token_asr NAME ENCODER LAYER: train it in the background (wait_background waits)
+train_token_asr() {
+  local name=$1 encoder=$2 layer=$3
+  train_model "${side_by_side[@]}" token_asr "exp/$name" "input_tokenizer=data/lang_units_${encoder}_l$layer" \
+    "output_tokenizer=$text_lang" "data.train=data/unit_pairs/${name}_train.tsv" \
+    "data.dev=data/unit_pairs/${name}_dev.tsv"
+}
+# score_token_asr NAME ENCODER LAYER: decode the units of abx_set with it, WER and CER
+score_token_asr() {
+  local name=$1 encoder=$2 layer=$3
+  steps/decode_units.sh --dedup "$dedup_units" "exp/$name" "$(unit_dir "$encoder" "$layer")/units_$abx_set.pt" \
+    "$fbank/cuts_$abx_set.jsonl.gz" "exp/$name/decode_$abx_set"
+  score_dir "$name" "exp/$name/decode_$abx_set" "$abx_set" wer cer
 }
 
 if run_stage 7; then
@@ -185,14 +189,16 @@ if run_stage 11; then
   steps/make_spot_the_word.sh --pairs "$spot_pairs" --seed "${seed:-1}" "$corpus_dir/$target_lang" "$spot"
   steps/make_fbank.sh --nj "$nj" --cmd "$train_cmd" "$spot/cuts_spot_the_word.jsonl.gz" "$spot/fbank"
   for encoder in $lm_encoders; do
-    from=$(unit_dir "$encoder" "$unit_layer")
     make_units "$encoder" "$unit_layer" "$spot/fbank/cuts_spot_the_word.jsonl.gz"
+    from=$(unit_dir "$encoder" "$unit_layer")
+    for init in random centroids; do  # side by side; both read the k-means file: its width is the embeddings'
+      train_model "${side_by_side[@]}" unit_lm "exp/unit_lm_${encoder}_$init" "embeddings=$init" \
+        "centroids=$from/kmeans.pt" "data.train=$from/units_train.pt" "data.dev=$from/units_dev.pt"
+    done
+    wait_background
     for init in random centroids; do
-      lm=exp/unit_lm_${encoder}_$init
-      # both read the k-means file: its width is the embeddings' (one architecture for the comparison)
-      train_model unit_lm "$lm" "embeddings=$init" "centroids=$from/kmeans.pt" "data.train=$from/units_train.pt" \
-        "data.dev=$from/units_dev.pt"
-      steps/spot_the_word.sh "$lm" "$from/units_spot_the_word.pt" "$spot/pairs.tsv" "$lm/spot_the_word"
+      steps/spot_the_word.sh "exp/unit_lm_${encoder}_$init" "$from/units_spot_the_word.pt" "$spot/pairs.tsv" \
+        "exp/unit_lm_${encoder}_$init/spot_the_word"
     done
   done
 fi
@@ -200,14 +206,31 @@ fi
 if run_stage 12; then
   log "Stage 12: discrete-token ASR from the pretrained encoder's units (one step) and from exp/s2p_ft_phone's" \
     "(two steps) of layers $token_layers, and the fbank baseline"
-  token_asr "token_asr_s2p_pretrain_l$unit_layer" s2p_pretrain "$unit_layer"
+  systems=("token_asr_s2p_pretrain_l$unit_layer s2p_pretrain $unit_layer")
   for layer in $token_layers; do
     make_units s2p_ft_phone "$layer" "$fbank/cuts_train.jsonl.gz" "$fbank/cuts_dev.jsonl.gz" \
       "$fbank/cuts_$abx_set.jsonl.gz"
-    token_asr "token_asr_s2p_ft_phone_l$layer" s2p_ft_phone "$layer"
+    systems+=("token_asr_s2p_ft_phone_l$layer s2p_ft_phone $layer")
   done
-  train_model fbank_asr exp/fbank_asr "tokenizer_dir=$text_lang" "data.train=$fbank/cuts_train.jsonl.gz" \
-    "data.dev=$fbank/cuts_dev.jsonl.gz"
+  for system in "${systems[@]}"; do
+    # shellcheck disable=SC2086  # NAME ENCODER LAYER
+    token_pairs $system
+  done
+  # every training in the background, two at a time on the recipe's cores
+  train_model "${side_by_side[@]}" fbank_asr exp/fbank_asr "tokenizer_dir=$text_lang" \
+    "data.train=$fbank/cuts_train.jsonl.gz" "data.dev=$fbank/cuts_dev.jsonl.gz"
+  running=1
+  for system in "${systems[@]}"; do
+    # shellcheck disable=SC2086
+    train_token_asr $system
+    running=$(( running + 1 ))
+    if [ "$running" -ge 2 ]; then wait_background; running=0; fi
+  done
+  wait_background
+  for system in "${systems[@]}"; do
+    # shellcheck disable=SC2086
+    score_token_asr $system
+  done
   test_sets=$abx_set decode_s2p fbank_asr exp/fbank_asr wer
 fi
 
