@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from phonasr.report.curves import JSA_PANELS, read_scalars
 from phonasr.report.layout import (
     CONTROL_PREFIX,
+    DOMAIN_PAIRS,
     DOMAIN_ROWS,
     DOMAIN_SYSTEM_PREFIX,
     HEADLINE_PAIRS,
@@ -111,6 +112,8 @@ def make_report(exp_dir: str | Path, out: str | Path, test_set: str = "test", re
     try:
         tmp.chmod(0o755)
         comparisons = [compare(results, a, b, test_set, "WER", resamples, seed) for a, b in HEADLINE_PAIRS]
+        comparisons += [compare(results, a, b, other, "WER", resamples, seed) for other in results.test_sets()
+                        if OTHER_DOMAIN_MARK in other for a, b in DOMAIN_PAIRS]
         bars = _wer_bars(results, test_set, tmp / "wer_bars.png", f"{plots_dir.name}/wer_bars.png")
         curves = _jsa_curves(jsa_dir, tmp / "jsa_curves.png", f"{plots_dir.name}/jsa_curves.png")
         figures = [f for f in (bars, curves) if isinstance(f, Figure)]

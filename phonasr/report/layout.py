@@ -53,6 +53,11 @@ HEADLINE_PAIRS: Tuple[Tuple[str, str], ...] = (  # (A = baseline, B = ours), WER
     ("s2p_ft_text", "jsa_aug"),
 )
 
+DOMAIN_PAIRS: Tuple[Tuple[str, str], ...] = (  # the paper's LDA comparison, WER on every other-domain test set:
+    ("s2p_ft_text_lda_lm", "jsa_lda_mls"),     # subword FT + the adaptation LM vs JSA-SPG + LDA + MLS
+    ("s2p_ft_text_lda_lm", "jsa_lda_lm"),      # ... vs JSA-SPG + LDA through the adaptation LM's TLG
+)
+
 # The word n-grams' perplexity (PPL) and OOV rate rows: system -> what the LM was trained on
 LM_SYSTEMS: Dict[str, str] = {"lm": "the training transcripts",
                               "lm_lda": "the training transcripts + the adaptation text (LDA comparison)"}

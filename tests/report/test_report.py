@@ -112,6 +112,9 @@ def test_the_lda_comparison_and_both_word_lms(tmp_path):
     # the paper's baseline: subword FT fused with an LM of the same adaptation text
     assert _line(domain, "subword FT (+ adaptation LM)").startswith("| subword FT (+ adaptation LM) | – | – | 40.00 |")
     assert "| lm" not in domain  # perplexity rows are no system of the domain table
+    # the LDA pairs are bootstrapped on the other-domain set (these rows name no details file: explained, not fatal)
+    assert "- jsa_lda_mls vs s2p_ft_text_lda_lm on test_other: not computed (" in text
+    assert "- jsa_lda_lm vs s2p_ft_text_lda_lm on test_other: not computed (no WER row for jsa_lda_lm)" in text
     lms = text.split("## Word LM")[1]
     assert "### `lm_lda`: trained on the training transcripts + the adaptation text" in lms
     assert "| test_other | 900.00 | 50.00 |" in lms and "| test_other | 300.00 | 20.00 |" in lms
