@@ -10,15 +10,20 @@
 # ../TEMPLATE/jsa_spg/jsa_spg.sh), run with the same conf/: a units recipe and a JSA-SPG recipe on the same corpus
 # share those stages' code and settings.
 #
-#   bash run.sh                          # everything
+#   bash run.sh                          # everything (egs/mini_units; in egs/commonvoice_pl: bash units.sh)
 #   bash run.sh --stage 7                # the units stages on top of finished stages 0-6
 #   bash run.sh --quick true             # the quick variant, outputs under quick/
 set -euo pipefail
 
 recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$recipe_dir"
-if [ ! -f conf/recipe.conf ] || [ ! -e jsa_spg.sh ]; then
-  echo "$0: run a units recipe's run.sh (egs/<recipe>/run.sh links here, beside conf/recipe.conf and jsa_spg.sh)" >&2
+# Stages 0-6 are the recipe's JSA-SPG pipeline: jsa_spg.sh beside a units recipe's run.sh (egs/mini_units), or the
+# run.sh of a JSA-SPG recipe that links units.sh beside it (egs/commonvoice_pl/units.sh).
+shared_pipeline=./jsa_spg.sh
+[ -e "$shared_pipeline" ] || shared_pipeline=./run.sh
+if [ ! -f conf/recipe.conf ] || [ "$(basename "$(readlink -f "$shared_pipeline")")" != jsa_spg.sh ]; then
+  echo "$0: run from a recipe: a link to this file beside conf/recipe.conf and a link to the JSA-SPG pipeline" \
+    "(jsa_spg.sh, or the recipe's run.sh)" >&2
   exit 1
 fi
 
@@ -81,7 +86,7 @@ if [ "$quick" = true ]; then
   [ -n "$dir" ] || dir=quick
 fi
 if [ "$stage" -le 6 ]; then  # stages 0-6 are the JSA-SPG pipeline's, run by it
-  ./jsa_spg.sh --stage "$stage" --stop-stage "$(( stop_stage < 6 ? stop_stage : 6 ))" "${shared_opts[@]}"
+  "$shared_pipeline" --stage "$stage" --stop-stage "$(( stop_stage < 6 ? stop_stage : 6 ))" "${shared_opts[@]}"
 fi
 . ./path.sh
 if [ -n "$dir" ] && [ "$dir" != . ]; then
@@ -157,9 +162,11 @@ if run_stage 8; then
   train_model "${side_by_side[@]}" frame_ce exp/frame_ce "tokenizer_dir=$phone_lang" "data.train=$labelled" \
     "data.dev=$fbank/cuts_dev.jsonl.gz" "init.checkpoint=$s2p_init" \
     "data.frame_labels=[$labels/subset/frame_labels.pt, $labels/dev/frame_labels.pt]"
-  train_model "${side_by_side[@]}" frame_ce exp/frame_ce_1h "train.max_epochs=$frame_ce_1h_epochs" \
-    "tokenizer_dir=$phone_lang" "data.train=$fbank/cuts_train.jsonl.gz" "data.dev=$fbank/cuts_dev.jsonl.gz" \
-    "data.frame_labels=[$labels/train/frame_labels.pt, $labels/dev/frame_labels.pt]" "init.checkpoint=$s2p_init"
+  if [[ " $unit_encoders " == *" frame_ce_1h "* ]]; then  # the sweep's larger point: a small corpus's whole train
+    train_model "${side_by_side[@]}" frame_ce exp/frame_ce_1h "train.max_epochs=$frame_ce_1h_epochs" \
+      "tokenizer_dir=$phone_lang" "data.train=$fbank/cuts_train.jsonl.gz" "data.dev=$fbank/cuts_dev.jsonl.gz" \
+      "data.frame_labels=[$labels/train/frame_labels.pt, $labels/dev/frame_labels.pt]" "init.checkpoint=$s2p_init"
+  fi
   wait_background
 fi
 

@@ -1,0 +1,1 @@
+../TEMPLATE/units/units.sh
