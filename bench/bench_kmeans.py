@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, default=DEFAULT_MAX_FRAMES)
     parser.add_argument("--only", default="", help="comma-separated candidate names to run (default: all)")
     args = parser.parse_args()
-    layers, _ = extract_layers(args.checkpoint, args.cuts, [args.layer], device=torch.device("cpu"))
+    layers, _, _ = extract_layers(args.checkpoint, args.cuts, [args.layer], device=torch.device("cpu"))
     frames = subsample(torch.cat(list(layers[args.layer].values())).float(), args.max_frames, args.seed)
     x = frames.numpy()
     names = [n for n in CANDIDATES if not args.only or n in args.only.split(",")]

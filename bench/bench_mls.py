@@ -21,7 +21,7 @@ import torch
 
 from phonasr.batching.padding import pad_ids
 from phonasr.ctc import ctc_loss, ctc_sample
-from phonasr.decode.mls import _g2p_posteriors, _pad_log_probs
+from phonasr.decode.mls import g2p_posteriors, pad_log_probs
 from phonasr.decode.outputs import LOGPROBS, read_hypotheses
 from phonasr.decode.tokens import load_token_model
 from phonasr.jsa.likelihoods import CtcLikelihoods, inference
@@ -66,8 +66,8 @@ def main() -> None:
     p2g = load_token_model(args.checkpoint, None, "p2g", device)
     g2p = load_token_model(args.checkpoint, None, "g2p", device)
     rows = [(utt, h) for utt in sorted(hyps)[: args.utts] for h in hyps[utt] if h.text]
-    s2p = _pad_log_probs([s2p_all[utt] for utt, _ in rows], device)
-    g2p_out = _g2p_posteriors(g2p, [h.text for _, h in rows], device)
+    s2p = pad_log_probs([s2p_all[utt] for utt, _ in rows], device)
+    g2p_out = g2p_posteriors(g2p, [h.text for _, h in rows], device)
     samples = ctc_sample(*g2p_out, args.samples, generator=torch.Generator().manual_seed(0))
     pair_rows = [r for r in range(len(rows)) for _ in range(args.samples)]
     candidates = [h for per_row in samples for h in per_row]

@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from phonasr.features.config import FbankConfig
-from phonasr.units.layers import SUBSAMPLING, extract_layers, layer_list
+from phonasr.units.layers import extract_layers, layer_list
 from phonasr.units.store import save_arrays
 from phonasr.utils.cli import device_name
 from phonasr.utils.device import choose_device
@@ -43,14 +42,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     setup_logging()
     try:
         layers = None if args.layers == "all" else layer_list(args.layers)
-        per_layer, am = extract_layers(args.checkpoint, args.cuts, layers, device=choose_device(args.device),
-                                       model_name=args.model_name)
+        per_layer, am, frame_shift = extract_layers(args.checkpoint, args.cuts, layers,
+                                                    device=choose_device(args.device), model_name=args.model_name)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    frame_shift = FbankConfig().frame_shift_s * SUBSAMPLING
     for layer, arrays in per_layer.items():
         save_arrays(out / f"layer{layer}.pt", "features", arrays,
                     {"checkpoint": args.checkpoint, "model": am.name, "layer": layer, "frame_shift": frame_shift,

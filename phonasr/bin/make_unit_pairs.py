@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from phonasr.tokenizers import load_tokenizer
-from phonasr.units.token_asr import CtcTarget, make_unit_lang_dir, read_units, unit_pairs
+from phonasr.units.store import load_units
+from phonasr.units.token_asr import CtcTarget, make_unit_lang_dir, unit_pairs
 from phonasr.utils.cli import str2bool
 from phonasr.utils.logging import setup_logging
 from phonasr.utils.runinfo import write_run_info
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> None:
     if args.upsample < 1:
         raise ValueError(f"--upsample must be >= 1, got {args.upsample}")
     if args.lang_dir:
-        make_unit_lang_dir(read_units(args.units)[1], args.lang_dir)
+        make_unit_lang_dir(load_units(args.units)[1]["k"], args.lang_dir)
     target = CtcTarget(load_tokenizer(args.target_lang_dir), args.upsample) if args.target_lang_dir else None
     stats = unit_pairs(args.units, args.cuts, args.out, dedup=args.dedup, target=target, rejects=args.rejects)
     out = Path(args.out)

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import torch
-from lhotse import CutSet
 
 from phonasr.units.kmeans import (
     DEFAULT_ITERATIONS,
@@ -38,7 +37,7 @@ from phonasr.units.kmeans import (
     load_kmeans,
     save_kmeans,
 )
-from phonasr.units.layers import SUBSAMPLING, extract_layers
+from phonasr.units.layers import extract_layers
 from phonasr.units.store import save_arrays
 from phonasr.utils.cli import device_name, str2bool, thread_count
 from phonasr.utils.device import choose_device
@@ -89,17 +88,9 @@ def set_name(cuts: str) -> str:
     return name[len("cuts_"):] if name.startswith("cuts_") else name
 
 
-def frame_shift(cuts: str) -> float:
-    """Seconds per encoder frame: the features' shift times the front end's subsampling."""
-    first = next(iter(CutSet.from_file(cuts)), None)
-    if first is None or first.frame_shift is None:
-        raise ValueError(f"{cuts} has no cuts with features; run steps/make_fbank.sh on it first")
-    return first.frame_shift * SUBSAMPLING
-
-
 def run_fit(args: argparse.Namespace) -> None:
-    layers, am = extract_layers(args.checkpoint, args.cuts, [args.layer], device=choose_device(args.device),
-                                model_name=args.model_name, max_frames=args.max_frames)
+    layers, am, _ = extract_layers(args.checkpoint, args.cuts, [args.layer], device=choose_device(args.device),
+                                   model_name=args.model_name, max_frames=args.max_frames)
     frames = torch.cat(list(layers[args.layer].values()))
     logger.info("fitting k=%d on layer %d: %d frames of %d cuts, seed %d", args.k, args.layer, frames.size(0),
                 len(layers[args.layer]), args.seed)
@@ -137,12 +128,12 @@ def run_assign(args: argparse.Namespace) -> None:
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for cuts, name in zip(args.cuts, names):
-        layers, am = extract_layers(args.checkpoint, cuts, [layer], device=device, model_name=args.model_name,
-                                    max_frames=args.max_frames)
+        layers, am, frame_shift = extract_layers(args.checkpoint, cuts, [layer], device=device,
+                                                 model_name=args.model_name, max_frames=args.max_frames)
         features = layers[layer]
         units = units_of(features, model, device)
         meta = {"k": model.k, "layer": layer, "kmeans": args.kmeans, "checkpoint": args.checkpoint,
-                "cuts": cuts, "frame_shift": frame_shift(cuts)}
+                "cuts": cuts, "frame_shift": frame_shift}
         save_arrays(out_dir / f"units_{name}.pt", "units", units, meta)
         if args.dedup:
             runs = {c: deduplicate(u)[0] for c, u in units.items()}

@@ -73,7 +73,8 @@ class MlsOptions:
     max_pairs: int = 4096   # (hypothesis, sample) pairs per batch of utterances
 
 
-def _pad_log_probs(tensors: Sequence[torch.Tensor], device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+def pad_log_probs(tensors: Sequence[torch.Tensor], device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-utterance (T, V) log-posteriors as one zero-padded (B, T_max, V) batch and its (B,) frame counts."""
     lengths = torch.tensor([t.size(0) for t in tensors], device=device)
     padded = torch.zeros(len(tensors), int(lengths.max()), tensors[0].size(1), device=device)
     for i, t in enumerate(tensors):
@@ -81,7 +82,8 @@ def _pad_log_probs(tensors: Sequence[torch.Tensor], device: torch.device) -> Tup
     return padded, lengths
 
 
-def _g2p_posteriors(g2p: TokenModel, texts: Sequence[str], device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+def g2p_posteriors(g2p: TokenModel, texts: Sequence[str], device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The proposal q(h | y) of each text: the G2P's CTC log-posteriors (eval mode) and lengths."""
     with inference(g2p.model):
         return g2p.model(*pad_ids([g2p.inputs.encode(t) for t in texts], device))
 
@@ -133,8 +135,8 @@ def mls_rescore_dir(nbest_dir: str | Path, s2p_dir: str | Path, checkpoint: str,
         rows = [(utt, h) for utt in batch for h in hyps[utt] if h.text]  # empty y: nothing to sample, -inf
         marginals: Dict[Tuple[str, int], float] = {}
         if rows:
-            s2p = _pad_log_probs([s2p_all[utt] for utt, _ in rows], device)
-            g2p_out = _g2p_posteriors(g2p, [h.text for _, h in rows], device)
+            s2p = pad_log_probs([s2p_all[utt] for utt, _ in rows], device)
+            g2p_out = g2p_posteriors(g2p, [h.text for _, h in rows], device)
             targets = [p2g.outputs.encode(h.text) for _, h in rows]
             estimates = log_marginals(s2p, g2p_out, p2g.model, targets, opts.num_samples, generator).tolist()
             marginals = {(utt, h.rank): m for (utt, h), m in zip(rows, estimates)}

@@ -37,11 +37,10 @@ from phonasr.ctc import min_ctc_frames
 from phonasr.ctc.align import forced_align
 from phonasr.ctc.common import BLANK
 from phonasr.decode.ctc import batches, load_acoustic_model, load_batch
-from phonasr.features.config import FbankConfig
 from phonasr.models import subsampled_lengths
 from phonasr.models.stored import load_stored_model
 from phonasr.tokenizers import Tokenizer
-from phonasr.units.layers import SUBSAMPLING
+from phonasr.units.layers import encoder_frame_shift
 from phonasr.units.store import load_arrays
 
 logger = logging.getLogger(__name__)
@@ -205,13 +204,6 @@ def align_cuts(checkpoint: str, cuts_path: str, *, device: torch.device, margin:
                 len(labels) / max(time.time() - start, 1e-6))
     lang_dir = load_stored_model(checkpoint, am.name).lang_dir("output")
     return Alignment(labels, skipped, stats, list(am.tokenizer.symbols), lang_dir, encoder_frame_shift(alignable))
-
-
-def encoder_frame_shift(cuts: Sequence[Cut]) -> float:
-    """Seconds per encoder frame: the fbank shift (stored, or that of on-the-fly extraction) times the
-    subsampling."""
-    fbank_shift = next((c.features.frame_shift for c in cuts if c.has_features), FbankConfig().frame_shift_s)
-    return SUBSAMPLING * fbank_shift
 
 
 def load_frame_labels(paths: Iterable[str | Path], symbols: Sequence[str],

@@ -13,9 +13,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from lhotse import CutSet
+from lhotse.cut import Cut
 
 from phonasr.batching.cuts import CutFeatures
 from phonasr.decode.ctc import AcousticModel, batches, load_acoustic_model, load_batch
+from phonasr.features.config import FbankConfig
 from phonasr.models import CtcModel
 
 logger = logging.getLogger(__name__)
@@ -59,11 +61,19 @@ def encoder_layers(model: CtcModel, feats: torch.Tensor, lengths: torch.Tensor,
     return {n: captured[n] for n in layers}, out_lens
 
 
+def encoder_frame_shift(cuts: Sequence[Cut]) -> float:
+    """Seconds per encoder frame: the fbank shift (stored, or that of on-the-fly extraction) times the
+    subsampling."""
+    fbank_shift = next((c.features.frame_shift for c in cuts if c.has_features), FbankConfig().frame_shift_s)
+    return SUBSAMPLING * fbank_shift
+
+
 def extract_layers(checkpoint: str, cuts_path: str, layers: Optional[Sequence[int]] = None, *,
                    device: torch.device, model_name: Optional[str] = None, max_frames: int = 40000,
-                   fbank_backend: Optional[str] = None) -> Tuple[Dict[int, Dict[str, torch.Tensor]], AcousticModel]:
-    """``{layer: {cut_id: float16 (T', D)}}`` of every cut of ``cuts_path`` through the encoder of ``checkpoint``;
-    ``layers`` None: all of them."""
+                   fbank_backend: Optional[str] = None
+                   ) -> Tuple[Dict[int, Dict[str, torch.Tensor]], AcousticModel, float]:
+    """``{layer: {cut_id: float16 (T', D)}}`` of every cut of ``cuts_path`` through the encoder of ``checkpoint``
+    (``layers`` None: all of them), the model, and the seconds per encoder frame."""
     am = load_acoustic_model(checkpoint, model_name, None, device)
     layers = list(range(num_layers(am.model) + 1)) if layers is None else list(layers)
     check_layers(am.model, layers, f"{checkpoint}")
@@ -81,7 +91,7 @@ def extract_layers(checkpoint: str, cuts_path: str, layers: Optional[Sequence[in
                 out[n][cut.id] = hidden[n][i, : int(out_lens[i])].to(torch.float16).cpu().clone()
     logger.info("layers %s of %d cuts of %s through %s in %.1f s", list(layers), len(cuts), cuts_path, checkpoint,
                 time.time() - start)
-    return out, am
+    return out, am, encoder_frame_shift(cuts)
 
 
 def layer_list(spec: str) -> List[int]:

@@ -30,17 +30,16 @@ from phonasr.batching.pairs import PairBatchSampler
 from phonasr.train.data import TrainingData
 from phonasr.train.settings import parse_section, section_errors
 from phonasr.train.task import Models, PlotPanel, Task
-from phonasr.units.store import load_arrays
+from phonasr.units.kmeans import load_kmeans
+from phonasr.units.store import load_units, merge_runs
 from phonasr.units.unit_lm import (
     METADATA_KEY,
     MODEL_NAME,
     TokenScores,
     UnitLmConfig,
     UnitLstmLm,
-    deduplicate,
     init_from_centroids,
     lm_batch,
-    load_centroids,
     token_scores,
 )
 from phonasr.utils.config import ConfigError
@@ -84,19 +83,14 @@ def read_units(entries: Any, dedup: bool, what: str) -> UnitSequences:
     k: Optional[int] = None
     meta: Dict[str, Any] = {}
     for path in paths:
-        arrays, file_meta = load_arrays(path, "units")
-        if not isinstance(file_meta.get("k"), int):
-            raise ValueError(f"{path}: its meta records no k (number of units); write it with the units stage")
+        arrays, file_meta = load_units(path)
         if k is not None and file_meta["k"] != k:
             raise ValueError(f"{path} has k={file_meta['k']} units but {paths[0]} has {k}; train on units of one "
                              "k-means")
         k, meta = file_meta["k"], dict(file_meta)
         for cut_id, units in arrays.items():
-            if units.numel() and not 0 <= int(units.min()) <= int(units.max()) < k:
-                raise ValueError(f"{path}: cut '{cut_id}' has unit ids outside 0..{k - 1}; the file is corrupt or "
-                                 "its meta k is wrong")
             ids.append(cut_id)
-            sequences.append((deduplicate(units) if dedup else units).tolist())
+            sequences.append((merge_runs(units) if dedup else units).tolist())
     if not sequences:
         raise ValueError(f"data.{what}: {', '.join(map(str, paths))} hold no cuts")
     assert k is not None
@@ -150,7 +144,7 @@ class UnitLmTask(Task):
             if self.embeddings == "centroids":
                 raise ConfigError("embeddings: centroids needs the k-means file", "set centroids: <its path>")
             return None
-        centroids = load_centroids(path)
+        centroids = load_kmeans(path).centroids.float()
         if centroids.size(0) != self.train_units.k:
             raise ConfigError(f"centroids {path} has {centroids.size(0)} rows but the units have k="
                               f"{self.train_units.k}", "pass the k-means file that made these units")

@@ -39,9 +39,10 @@ def _name(encoder: str) -> str:
     return ENCODER_NAMES.get(encoder, encoder)
 
 
-def _encoder_order(path: Path, depth: int) -> Tuple[int, str]:
-    """The recipe's order (pretrained, CTC FT, classification FT 10 min, 1 h), then any other encoder by name."""
-    encoder = path.parents[depth].name
+def _encoder_order(path: Path) -> Tuple[int, str]:
+    """The recipe's order (pretrained, CTC FT, classification FT 10 min, 1 h), then any other encoder by name;
+    ``path`` is a file of ``exp/units/<encoder>/<measurement>/``."""
+    encoder = path.parent.parent.name
     return (list(ENCODER_NAMES).index(encoder) if encoder in ENCODER_NAMES else len(ENCODER_NAMES), encoder)
 
 
@@ -52,7 +53,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
 
 def abx_section(exp: Path, abx_set: str) -> List[str]:
     rows = []
-    for path in sorted(exp.glob(f"units/*/abx_{abx_set}/abx.tsv"), key=lambda p: _encoder_order(p, 1)):
+    for path in sorted(exp.glob(f"units/*/abx_{abx_set}/abx.tsv"), key=_encoder_order):
         encoder = path.parent.parent.name
         cells: Dict[Tuple[str, str, str], str] = {
             (r["layer"], r["context"], r["speaker"]): f"{100 * float(r['error']):.2f}" for r in _tsv(path)}
@@ -68,7 +69,7 @@ def abx_section(exp: Path, abx_set: str) -> List[str]:
 
 def purity_section(exp: Path, abx_set: str) -> List[str]:
     rows = []
-    for path in sorted(exp.glob(f"units/*/purity_{abx_set}/purity.tsv"), key=lambda p: _encoder_order(p, 1)):
+    for path in sorted(exp.glob(f"units/*/purity_{abx_set}/purity.tsv"), key=_encoder_order):
         (r,) = _tsv(path)
         rows.append([_name(path.parent.parent.name), r["k"], f"{float(r['phone_purity']):.3f}",
                      f"{float(r['cluster_purity']):.3f}", f"{float(r['pnmi']):.3f}", r["frames"]])

@@ -41,6 +41,28 @@ def load_arrays(path: str | Path, kind: str) -> Tuple[Dict[str, torch.Tensor], D
     return stored["arrays"], stored["meta"]
 
 
+def load_units(path: str | Path) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+    """The per-cut units of a ``units`` file and its meta, whose ``k`` (the number of units) is checked, as is every
+    cut's ids (1-D, within 0..k-1): a wrong file fails here, naming the cut, not later as an index error."""
+    arrays, meta = load_arrays(path, "units")
+    k = meta.get("k")
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"{path}: meta['k'] is {k!r}, not the number of units; write the units file with the "
+                         "k-means stage, which records k")
+    for cut_id, units in arrays.items():
+        if units.dim() != 1:
+            raise ValueError(f"{path}: cut '{cut_id}' has units of shape {tuple(units.shape)}, expected (T',)")
+        if units.numel() and not 0 <= int(units.min()) <= int(units.max()) < k:
+            raise ValueError(f"{path}: cut '{cut_id}' has unit ids {int(units.min())}..{int(units.max())} outside "
+                             f"0..{k - 1}; the file's meta k does not match its units")
+    return arrays, meta
+
+
+def merge_runs(units: torch.Tensor) -> torch.Tensor:
+    """Runs of the same unit merged into one (``5 5 5 2 2 5`` -> ``5 2 5``): what unit LMs and token ASR read."""
+    return torch.unique_consecutive(units)
+
+
 def check_aligned(first: Mapping[str, torch.Tensor], second: Mapping[str, torch.Tensor], what: str) -> None:
     """Fail naming the first cut whose frame counts differ (or that one side lacks) between two per-cut files."""
     missing = sorted(set(first) ^ set(second))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import List, Mapping, Optional, Tuple
 
 import torch
 
@@ -34,7 +34,7 @@ from phonasr.decode.pairs import default_rejects_path, write_pairs
 from phonasr.decode.references import cut_texts
 from phonasr.tokenizers import PhonemeTokenizer, Tokenizer, load_tokenizer, save_tokenizer
 from phonasr.tokenizers.lang_dir import CONFIG_FILE
-from phonasr.units.store import load_arrays
+from phonasr.units.store import load_units, merge_runs
 
 logger = logging.getLogger(__name__)
 
@@ -67,30 +67,9 @@ def make_unit_lang_dir(k: int, lang_dir: str | Path) -> PhonemeTokenizer:
 
 
 # ------------------------------------------------------------------------------------------------- units -> text
-def dedup_runs(units: torch.Tensor) -> torch.Tensor:
-    """Runs of the same unit merged into one: ``[3, 3, 5, 3] -> [3, 5, 3]``."""
-    return torch.unique_consecutive(units)
-
-
-def read_units(path: str | Path) -> Tuple[Dict[str, torch.Tensor], int]:
-    """The per-cut units of a ``units`` file and its k (``meta['k']``); an id outside 0..k-1 names its cut."""
-    arrays, meta = load_arrays(path, "units")
-    k = meta.get("k")
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"{path}: meta['k'] is {k!r}, not the number of units; write the units file with the "
-                         "k-means stage, which records k")
-    for cut_id, units in arrays.items():
-        if units.dim() != 1:
-            raise ValueError(f"{path}: cut '{cut_id}' has units of shape {tuple(units.shape)}, expected (T',)")
-        if units.numel() and not 0 <= int(units.min()) <= int(units.max()) < k:
-            raise ValueError(f"{path}: cut '{cut_id}' has unit ids {int(units.min())}..{int(units.max())} outside "
-                             f"0..{k - 1}; the file's meta k does not match its units")
-    return arrays, k
-
-
 def unit_text(units: torch.Tensor, dedup: bool) -> str:
     """One cut's units as the token task reads them: space-separated ``u<id>``."""
-    seq = dedup_runs(units) if dedup else units
+    seq = merge_runs(units) if dedup else units
     return " ".join(f"{UNIT_PREFIX}{int(u)}" for u in seq.tolist())
 
 
@@ -140,7 +119,7 @@ def unit_pairs(units_path: str | Path, cuts_path: str | Path, out: str | Path, *
     with ``target``, too few units for CTC, go to the rejects file (default ``out`` with ``.rejects.tsv``)."""
     out = Path(out)
     rejects_path = Path(rejects) if rejects else default_rejects_path(out)
-    units, _ = read_units(units_path)
+    units, _ = load_units(units_path)
     texts = cut_texts(cuts_path)
     _unknown_cuts(units, texts, units_path, cuts_path)
     rejected, split = RejectLog(), out.name
@@ -180,7 +159,7 @@ def _reject_reason(utt: str, units: Mapping[str, torch.Tensor], text: str, dedup
         return "empty_units", "the cut has no encoder frames"
     if target is None:
         return None
-    num_units = dedup_runs(units[utt]).numel() if dedup else units[utt].numel()
+    num_units = merge_runs(units[utt]).numel() if dedup else units[utt].numel()
     why = target.too_short(num_units, text)
     return None if why is None else ("too_short_for_ctc", why)
 
@@ -190,7 +169,7 @@ def write_unit_decode_dir(units_path: str | Path, cuts_path: str | Path, out_dir
     """The units of every cut of ``cuts_path`` as the 1-best "hypotheses" of a decode dir (references: the text),
     the input the P2G decoder reads. Every cut needs units: a test set scored on a subset would mislead. Returns
     the number of cuts."""
-    units, _ = read_units(units_path)
+    units, _ = load_units(units_path)
     texts = cut_texts(cuts_path)
     _unknown_cuts(units, texts, units_path, cuts_path)
     missing = sorted(set(texts) - set(units))

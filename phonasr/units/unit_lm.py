@@ -24,7 +24,7 @@ from torch import nn
 
 from phonasr.batching.padding import pad_ids
 from phonasr.models.stored import load_model_checkpoint
-from phonasr.utils.io import load_checkpoint
+from phonasr.units.store import merge_runs
 
 #: the model's name in checkpoints
 MODEL_NAME = "unit_lm"
@@ -135,21 +135,6 @@ def score(model: UnitLstmLm, sequences: Sequence[Sequence[int]], batch_size: int
     return torch.cat(totals), torch.cat(lengths)
 
 
-def deduplicate(units: torch.Tensor) -> torch.Tensor:
-    """Merge runs of the same unit (``5 5 5 2 2 5`` -> ``5 2 5``), as unit LMs usually read them."""
-    return torch.unique_consecutive(units) if units.numel() else units
-
-
-def load_centroids(path: Union[str, Path]) -> torch.Tensor:
-    """The (k, D) float32 centroids of a k-means file (``{"centroids": ..., "meta": {...}}``)."""
-    stored = load_checkpoint(path)
-    centroids = stored.get("centroids") if isinstance(stored, dict) else None
-    if not isinstance(centroids, torch.Tensor) or centroids.dim() != 2 or not centroids.is_floating_point():
-        raise ValueError(f"{path} holds no (k, D) float 'centroids' tensor; pass the k-means file of the units "
-                         "stage")
-    return centroids.float()
-
-
 def init_from_centroids(model: UnitLstmLm, centroids: torch.Tensor, where: str = "centroids") -> None:
     """Copy centroid ``u`` into embedding row ``u`` for every unit; the ``<s>``/``</s>`` rows keep their init."""
     k, dim = model.config.num_units, model.config.embed_dim
@@ -171,7 +156,7 @@ class StoredUnitLm:
 
     def prepare(self, units: torch.Tensor) -> List[int]:
         """A cut's unit ids as this model was trained on them (runs merged if it was trained so)."""
-        return (deduplicate(units) if self.deduplicate else units).tolist()
+        return (merge_runs(units) if self.deduplicate else units).tolist()
 
 
 def load_unit_lm(path: Union[str, Path], device: Union[str, torch.device] = "cpu") -> StoredUnitLm:

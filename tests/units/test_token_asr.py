@@ -17,11 +17,10 @@ from phonasr.models.stored import model_checkpoint
 from phonasr.scoring.error_rate import score_texts
 from phonasr.tokenizers import CharTokenizer, PhonemeTokenizer, load_tokenizer, save_tokenizer
 from phonasr.train.token_task import TokenCtcTask
-from phonasr.units.store import save_arrays
+from phonasr.units.store import merge_runs, save_arrays
 from phonasr.units.token_asr import (
     CtcTarget,
     decode_units,
-    dedup_runs,
     make_unit_lang_dir,
     unit_pairs,
     unit_symbols,
@@ -68,8 +67,8 @@ def char_dir(tmp_path) -> Path:
 
 
 def test_dedup_merges_runs_only():
-    assert dedup_runs(torch.tensor([3, 3, 5, 3, 3, 3])).tolist() == [3, 5, 3]
-    assert dedup_runs(torch.tensor([], dtype=torch.long)).tolist() == []
+    assert merge_runs(torch.tensor([3, 3, 5, 3, 3, 3])).tolist() == [3, 5, 3]
+    assert merge_runs(torch.tensor([], dtype=torch.long)).tolist() == []
 
 
 def test_unit_lang_dir_loads_as_a_tokenizer_and_refuses_another_k(tmp_path):

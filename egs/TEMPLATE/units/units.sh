@@ -121,9 +121,10 @@ unit_dir() { echo "$units/${1}_l$2"; }
 make_units() {
   local encoder=$1 layer=$2
   shift 2
+  # (frame-level units only: the unit LM and the token ASR merge runs themselves, as dedup_units says)
   steps/make_units.sh --layer "$layer" --k "$kmeans_k" --seed "${seed:-0}" --max-fit-frames "$kmeans_max_frames" \
-    --dedup "$dedup_units" --num-threads "$nj" "$(checkpoint_of "$encoder")" "$fbank/cuts_train.jsonl.gz" \
-    "$(unit_dir "$encoder" "$layer")" "$@"
+    --num-threads "$nj" "$(checkpoint_of "$encoder")" "$fbank/cuts_train.jsonl.gz" "$(unit_dir "$encoder" "$layer")" \
+    "$@"
 }
 # token_pairs NAME ENCODER LAYER: the discrete-token ASR's training pairs from ENCODER's units of LAYER
 token_pairs() {
@@ -200,7 +201,8 @@ if run_stage 11; then
     from=$(unit_dir "$encoder" "$unit_layer")
     for init in random centroids; do  # side by side; both read the k-means file: its width is the embeddings'
       train_model "${side_by_side[@]}" unit_lm "exp/unit_lm_${encoder}_$init" "embeddings=$init" \
-        "centroids=$from/kmeans.pt" "data.train=$from/units_train.pt" "data.dev=$from/units_dev.pt"
+        "centroids=$from/kmeans.pt" "data.train=$from/units_train.pt" "data.dev=$from/units_dev.pt" \
+        "data.deduplicate=$dedup_units"
     done
     wait_background
     for init in random centroids; do
